@@ -1,0 +1,7 @@
+"""Shared pytest setup: make ``ansible_collections.plinth.platform`` importable from this checkout."""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "collections"))
