@@ -1,0 +1,756 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation and normalisation of the Plinth environment config (docs/config.md).
+
+A small declarative schema engine (``Spec``) plus the Plinth schema and the subnet planner.
+Everything is pure Python so the same code runs in the module and in the action plugin.
+
+``validate_platform(raw)`` returns ``(config, errors)``: ``errors`` lists every problem found
+(never just the first), each naming the full key path, the offending value and what is expected;
+``config`` is the normalised config (defaults filled in, subnets planned) and is only meaningful
+when ``errors`` is empty.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+ROOT = "platform"
+
+_MISSING = object()
+
+# CloudWatch Logs PutRetentionPolicy accepts only these values (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+EKS_AMI_TYPES = (
+    "AL2_x86_64",
+    "AL2_x86_64_GPU",
+    "AL2_ARM_64",
+    "AL2023_x86_64_STANDARD",
+    "AL2023_ARM_64_STANDARD",
+    "AL2023_x86_64_NEURON",
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64",
+    "BOTTLEROCKET_ARM_64",
+    "BOTTLEROCKET_x86_64_NVIDIA",
+    "BOTTLEROCKET_ARM_64_NVIDIA",
+    "BOTTLEROCKET_x86_64_FIPS",
+    "BOTTLEROCKET_ARM_64_FIPS",
+    "WINDOWS_CORE_2019_x86_64",
+    "WINDOWS_FULL_2019_x86_64",
+    "WINDOWS_CORE_2022_x86_64",
+    "WINDOWS_FULL_2022_x86_64",
+)
+
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+EKS_DEFAULT_ADDONS = ("vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver")
+
+# Tags Plinth sets itself on every resource; a config may not override them.
+RESERVED_TAGS = ("Name", "Environment", "ManagedBy")
+
+# Planning order of the subnet tiers, and how much longer than the VPC's their default prefix is.
+SUBNET_TIERS = ("private", "public", "database")
+_TIER_PREFIX_DELTA = {"private": 4, "public": 8, "database": 8}
+# AWS subnet prefix lengths are /16../28.
+MAX_SUBNET_PREFIX = 28
+VPC_PREFIX_RANGE = (16, 24)
+
+_KIND_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "bool": "a boolean",
+    "list": "a list",
+    "dict": "a mapping",
+    "dict_or_list": "a mapping or a list",
+}
+
+_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a float",
+    str: "a string",
+    list: "a list",
+    dict: "a mapping",
+    type(None): "null",
+}
+
+
+def describe(value: Any, limit: int = 80) -> str:
+    """The value as it appears in a message: its repr, shortened when long."""
+    text = repr(_plain(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain(value: Any) -> Any:
+    """Strip subclasses (e.g. Ansible's tagged str/dict) so reprs read like the YAML given."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _type_name(value: Any) -> str:
+    for typ, name in _TYPE_NAMES.items():
+        if isinstance(value, typ):
+            return name
+    return type(value).__name__
+
+
+def child(path: str, key: Any) -> str:
+    """Key path of a mapping entry: ``a.b`` for plain keys, ``a['x.y/z']`` otherwise."""
+    if isinstance(key, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
+        return f"{path}.{key}"
+    return f"{path}[{describe(key)}]"
+
+
+def item(path: str, index: int) -> str:
+    return f"{path}[{index}]"
+
+
+class Context:
+    """Collects errors and remembers which key paths were invalid (to skip dependent rules)."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self._bad: set[str] = set()
+        self.root: dict[str, Any] = {}
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(f"{path}: {message}")
+        self._bad.add(path)
+
+    def valid(self, *paths: str) -> bool:
+        """True when no error was reported at, or below, any of ``paths``."""
+        for path in paths:
+            for bad in self._bad:
+                if bad == path or bad.startswith((path + ".", path + "[")):
+                    return False
+        return True
+
+
+Check = Callable[[Any, str, Context], None]
+Rule = Callable[[dict, str, Context], None]
+Default = Callable[[Context, dict], Any]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Declarative description of one value.
+
+    ``kind`` is str/int/bool/list/dict/dict_or_list. Dicts have either ``fields`` (known keys,
+    anything else is an error) or ``values`` (free-form keys, every value checked) or neither
+    (any mapping). ``default`` is a value or a callable ``(ctx, parent) -> value``; a field with
+    neither ``required`` nor ``default`` is left out when absent. ``nullable`` accepts ``null``.
+    ``check`` runs on a value that passed the type checks; ``rules`` run on a normalised dict
+    after all its fields, for cross-field constraints.
+    """
+
+    kind: str
+    required: bool = False
+    default: Any = _MISSING
+    nullable: bool = False
+    choices: tuple[Any, ...] | None = None
+    pattern: str | None = None
+    expect: str | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    items: Spec | None = None
+    unique: bool = False
+    unique_key: str | None = None
+    fields: Mapping[str, Spec] | None = None
+    values: Spec | None = None
+    check: Check | None = None
+    rules: tuple[Rule, ...] = field(default_factory=tuple)
+
+
+def normalise(spec: Spec, value: Any, path: str, ctx: Context) -> Any:
+    """Check ``value`` against ``spec``, report problems to ``ctx``, return the normalised value.
+
+    Invalid values are returned as given; ``ctx.valid(path)`` tells callers whether to trust it.
+    """
+    if value is None and spec.nullable:
+        return None
+    if not _type_ok(spec.kind, value):
+        hint = ""
+        if spec.kind == "str" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            hint = f' (quote it: "{value}")'
+        ctx.error(
+            path,
+            f"{describe(value)} is {_type_name(value)}, expected {_KIND_NAMES[spec.kind]}{hint}",
+        )
+        return value
+    if spec.kind == "dict" and (spec.fields is not None or spec.values is not None):
+        result = _normalise_dict(spec, value, path, ctx)
+    elif spec.kind == "list":
+        result = _normalise_list(spec, value, path, ctx)
+    elif spec.kind in ("dict", "dict_or_list"):
+        result = _plain(value)
+    else:
+        result = _plain(value)
+        _check_scalar(spec, result, path, ctx)
+    if spec.check is not None and ctx.valid(path):
+        spec.check(result, path, ctx)
+    # Rules run even below other errors: each checks the validity of the fields it reads.
+    if isinstance(result, dict):
+        for rule in spec.rules:
+            rule(result, path, ctx)
+    return result
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "list":
+        return isinstance(value, (list, tuple))
+    if kind == "dict":
+        return isinstance(value, Mapping)
+    if kind == "dict_or_list":
+        return isinstance(value, (Mapping, list, tuple))
+    raise ValueError(f"unknown spec kind {kind!r}")
+
+
+def _check_scalar(spec: Spec, value: Any, path: str, ctx: Context) -> None:
+    if spec.choices is not None and value not in spec.choices:
+        options = ", ".join(str(c) for c in spec.choices)
+        ctx.error(path, f"{describe(value)} is not one of: {options}")
+        return
+    if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
+        ctx.error(path, f"{describe(value)} is not {spec.expect or 'matching ' + spec.pattern}")
+        return
+    if spec.kind == "int":
+        low, high = spec.minimum, spec.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            if high is None:
+                expected = f"at least {low}"
+            elif low is None:
+                expected = f"at most {high}"
+            else:
+                expected = f"between {low} and {high}"
+            ctx.error(path, f"{describe(value)} is out of range, expected {expected}")
+
+
+def _normalise_dict(spec: Spec, value: Mapping, path: str, ctx: Context) -> dict:
+    result: dict[str, Any] = {}
+    if spec.values is not None:
+        for key, sub in value.items():
+            key_path = child(path, key)
+            if not isinstance(key, str):
+                ctx.error(key_path, f"key {describe(key)} is {_type_name(key)}, expected a string")
+                continue
+            result[str(key)] = normalise(spec.values, sub, key_path, ctx)
+        return result
+    assert spec.fields is not None
+    for key in value:
+        if key not in spec.fields:
+            known = ", ".join(spec.fields)
+            ctx.error(child(path, key), f"unknown key {describe(key)}, expected one of: {known}")
+    if path == ROOT:
+        ctx.root = result
+    for name, sub_spec in spec.fields.items():
+        key_path = child(path, name)
+        if name in value:
+            result[name] = normalise(sub_spec, value[name], key_path, ctx)
+        elif sub_spec.required:
+            ctx.error(key_path, f"is required ({_describe_spec(sub_spec)})")
+        elif sub_spec.default is not _MISSING:
+            default = sub_spec.default
+            default = default(ctx, result) if callable(default) else _copy(default)
+            # Sections with fields get their own defaults filled in from an empty mapping.
+            if isinstance(default, dict) and sub_spec.fields is not None:
+                default = normalise(sub_spec, default, key_path, ctx)
+            result[name] = default
+    return result
+
+
+def _describe_spec(spec: Spec) -> str:
+    if spec.choices is not None:
+        return "one of: " + ", ".join(str(c) for c in spec.choices)
+    return spec.expect or _KIND_NAMES[spec.kind]
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _normalise_list(spec: Spec, value: list | tuple, path: str, ctx: Context) -> list:
+    count = len(value)
+    if spec.minimum is not None and count < spec.minimum:
+        ctx.error(path, f"{describe(value)} has {count} items, expected at least {spec.minimum}")
+    if spec.maximum is not None and count > spec.maximum:
+        ctx.error(path, f"{describe(value)} has {count} items, expected at most {spec.maximum}")
+    result = []
+    for index, sub in enumerate(value):
+        sub_path = item(path, index)
+        normalised = normalise(spec.items, sub, sub_path, ctx) if spec.items else _plain(sub)
+        result.append(normalised)
+    if spec.unique or spec.unique_key:
+        seen: dict[Any, int] = {}
+        for index, entry in enumerate(result):
+            sub_path = item(path, index)
+            if spec.unique_key:
+                if not isinstance(entry, dict) or not ctx.valid(child(sub_path, spec.unique_key)):
+                    continue
+                key = entry.get(spec.unique_key)
+                if key is None:
+                    continue
+                sub_path = child(sub_path, spec.unique_key)
+            elif not ctx.valid(sub_path):
+                continue
+            else:
+                key = entry
+            try:
+                first = seen.setdefault(key, index)
+            except TypeError:  # unhashable (already reported as a type error)
+                continue
+            if first != index:
+                ctx.error(sub_path, f"{describe(key)} is a duplicate of {item(path, first)}")
+    return result
+
+
+# --- Plinth-specific checks -------------------------------------------------------------------
+
+
+def _ipv4_network(value: str, path: str, ctx: Context) -> ipaddress.IPv4Network | None:
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        ctx.error(path, f"{describe(value)} is not a valid CIDR")
+        return None
+    if network.version != 4 or "/" not in value:
+        ctx.error(path, f"{describe(value)} is not a valid CIDR (expected IPv4 a.b.c.d/n)")
+        return None
+    if str(network) != value:
+        ctx.error(path, f"{describe(value)} has host bits set, expected {network}")
+        return None
+    return network
+
+
+def _check_cidr(value: str, path: str, ctx: Context) -> None:
+    _ipv4_network(value, path, ctx)
+
+
+def _check_vpc_cidr(value: str, path: str, ctx: Context) -> None:
+    network = _ipv4_network(value, path, ctx)
+    low, high = VPC_PREFIX_RANGE
+    if network is not None and not low <= network.prefixlen <= high:
+        ctx.error(
+            path, f"{describe(value)} has prefix /{network.prefixlen}, expected /{low}../{high}"
+        )
+
+
+def _check_tags(value: dict, path: str, ctx: Context) -> None:
+    for key, tag_value in value.items():
+        key_path = child(path, key)
+        if key in RESERVED_TAGS:
+            ctx.error(key_path, f"{describe(key)} is set by Plinth and may not be overridden")
+        elif key.lower().startswith("aws:"):
+            ctx.error(key_path, f"{describe(key)} uses the reserved 'aws:' prefix")
+        elif not 1 <= len(key) <= 128:
+            ctx.error(key_path, f"{describe(key)} is not 1..128 characters long")
+        elif len(tag_value) > 256:
+            ctx.error(key_path, f"{describe(tag_value)} is longer than 256 characters")
+
+
+def _rule_platform(config: dict, path: str, ctx: Context) -> None:
+    region_path = child(path, "region")
+    dr_path = child(path, "dr_region")
+    azs_path = child(path, "availability_zones")
+    region = config.get("region")
+    if ctx.valid(region_path, dr_path) and config.get("dr_region") == region:
+        ctx.error(dr_path, f"{describe(region)} must differ from platform.region")
+    zones = config.get("availability_zones")
+    if ctx.valid(region_path) and isinstance(zones, list) and isinstance(region, str):
+        for index, zone in enumerate(zones):
+            zone_path = item(azs_path, index)
+            if ctx.valid(zone_path) and not zone.startswith(region):
+                ctx.error(
+                    zone_path,
+                    f"{describe(zone)} is not in region {describe(region)}"
+                    f" (expected a name starting with {region})",
+                )
+    network_path = child(path, "network")
+    network = config.get("network")
+    if (
+        isinstance(network, dict)
+        and "cidr" in network
+        and ctx.valid(azs_path, child(network_path, "cidr"))
+    ):
+        network["subnets"] = plan_subnets(
+            network["cidr"], config["availability_zones"], network["subnets"], network_path, ctx
+        )
+
+
+def _rule_node_group(group: dict, path: str, ctx: Context) -> None:
+    names = ("min_size", "desired_size", "max_size")
+    if not ctx.valid(*(child(path, n) for n in names)):
+        return
+    low, desired, high = (group[n] for n in names)
+    if low > high:
+        ctx.error(child(path, "min_size"), f"{low} is greater than max_size ({high})")
+    elif not low <= desired <= high:
+        ctx.error(
+            child(path, "desired_size"),
+            f"{desired} is outside min_size..max_size ({low}..{high})",
+        )
+
+
+def _rule_subnet_tier(tier: dict, path: str, ctx: Context) -> None:
+    if "prefix" in tier and tier.get("cidrs"):
+        ctx.error(
+            path,
+            f"prefix ({tier['prefix']}) and cidrs ({describe(tier['cidrs'])}) are mutually"
+            " exclusive, give one",
+        )
+
+
+def _default_nat(ctx: Context, _parent: dict) -> str:
+    return "per_az" if ctx.root.get("environment") == "production" else "single"
+
+
+def _default_desired(_ctx: Context, group: dict) -> Any:
+    return group.get("min_size", 1)
+
+
+def _str(**kwargs: Any) -> Spec:
+    return Spec("str", **kwargs)
+
+
+def _int(**kwargs: Any) -> Spec:
+    return Spec("int", **kwargs)
+
+
+def _bool(default: bool) -> Spec:
+    return Spec("bool", default=default)
+
+
+def _dict(fields: Mapping[str, Spec], **kwargs: Any) -> Spec:
+    return Spec("dict", fields=fields, **kwargs)
+
+
+def _str_map(**kwargs: Any) -> Spec:
+    return Spec("dict", values=_str(), **kwargs)
+
+
+def _cidr_list(default: list[str] | None = None, **kwargs: Any) -> Spec:
+    return Spec(
+        "list",
+        items=_str(check=_check_cidr),
+        unique=True,
+        default=_MISSING if default is None else default,
+        **kwargs,
+    )
+
+
+_SUBNET_TIER = _dict(
+    {
+        "prefix": _int(minimum=VPC_PREFIX_RANGE[0] + 1, maximum=MAX_SUBNET_PREFIX),
+        "cidrs": _cidr_list(),
+    },
+    rules=(_rule_subnet_tier,),
+)
+
+NETWORK = _dict(
+    {
+        "cidr": _str(required=True, check=_check_vpc_cidr, expect="an IPv4 CIDR /16../24"),
+        "subnets": _dict({tier: _SUBNET_TIER for tier in SUBNET_TIERS}, default={}),
+        "nat": _str(choices=("single", "per_az", "none"), default=_default_nat),
+        "alb_ingress_cidrs": _cidr_list(default=["0.0.0.0/0"]),
+        "flow_logs": _dict(
+            {
+                "enabled": _bool(True),
+                "traffic_type": _str(choices=("ACCEPT", "REJECT", "ALL"), default="ALL"),
+                "retention_days": _int(choices=LOG_RETENTION_DAYS, default=30),
+            },
+            default={},
+        ),
+        "s3_endpoint": _bool(True),
+    },
+    required=True,
+)
+
+TAINT = _dict(
+    {
+        "key": _str(
+            required=True,
+            pattern=r"([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?",
+            expect="a Kubernetes taint key ([prefix/]name)",
+        ),
+        "value": _str(
+            default="",
+            pattern=r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?",
+            expect="a Kubernetes label value (up to 63 characters)",
+        ),
+        "effect": _str(required=True, choices=("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")),
+    }
+)
+
+NODE_GROUP = _dict(
+    {
+        "name": _str(
+            required=True,
+            pattern=r"[a-z][a-z0-9-]{0,30}",
+            expect="a node group name (^[a-z][a-z0-9-]{0,30}$)",
+        ),
+        "instance_types": Spec(
+            "list",
+            required=True,
+            minimum=1,
+            unique=True,
+            items=_str(
+                pattern=r"[a-z][a-z0-9-]*\.[a-z0-9]+",
+                expect="an EC2 instance type (e.g. m5.xlarge)",
+            ),
+        ),
+        "capacity_type": _str(choices=("ON_DEMAND", "SPOT"), default="ON_DEMAND"),
+        "min_size": _int(required=True, minimum=0),
+        "desired_size": _int(minimum=0, default=_default_desired),
+        "max_size": _int(required=True, minimum=1),
+        "disk_size": _int(minimum=20, maximum=16384, default=50),
+        "ami_type": _str(choices=EKS_AMI_TYPES, default="AL2023_x86_64_STANDARD"),
+        "labels": _str_map(default={}),
+        "taints": Spec("list", items=TAINT, default=[]),
+        "max_unavailable": _int(minimum=1, maximum=100, default=1),
+    },
+    rules=(_rule_node_group,),
+)
+
+EKS = _dict(
+    {
+        "version": _str(
+            pattern=r"1\.\d+", expect='a Kubernetes version string "1.N"', default="1.33"
+        ),
+        "endpoint_public_access": _bool(True),
+        "endpoint_private_access": _bool(True),
+        "public_access_cidrs": _cidr_list(default=["0.0.0.0/0"]),
+        "log_types": Spec(
+            "list", items=_str(choices=EKS_LOG_TYPES), unique=True, default=list(EKS_LOG_TYPES)
+        ),
+        "addons": Spec(
+            "list",
+            items=_str(pattern=r"[a-z0-9][a-z0-9-]*", expect="an EKS add-on name"),
+            unique=True,
+            default=list(EKS_DEFAULT_ADDONS),
+        ),
+        "node_groups": Spec("list", items=NODE_GROUP, unique_key="name", default=[]),
+    },
+    nullable=True,
+    default=None,
+)
+
+PLATFORM = _dict(
+    {
+        "name": _str(
+            required=True,
+            pattern=r"[a-z][a-z0-9-]{1,30}[a-z0-9]",
+            expect="a lowercase name matching ^[a-z][a-z0-9-]{1,30}[a-z0-9]$",
+        ),
+        "environment": _str(required=True, choices=("development", "staging", "production")),
+        "region": _str(
+            required=True,
+            pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d",
+            expect="an AWS region name (e.g. us-east-1)",
+        ),
+        "dr_region": _str(
+            pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d",
+            expect="an AWS region name (e.g. us-west-2)",
+            nullable=True,
+            default=None,
+        ),
+        "availability_zones": Spec(
+            "list",
+            required=True,
+            minimum=1,
+            maximum=6,
+            unique=True,
+            items=_str(
+                pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]",
+                expect="an availability zone name (e.g. us-east-1a)",
+            ),
+            expect="a list of 1..6 availability zone names",
+        ),
+        "tags": _str_map(default={}, check=_check_tags),
+        "network": NETWORK,
+        "eks": EKS,
+        # Reserved for later layers: accepted as given, type-checked only.
+        "databases": Spec("dict", default={}),
+        "caches": Spec("dict", default={}),
+        "buckets": Spec("list", default=[]),
+        "monitoring": Spec("dict", default={}),
+        "apps": Spec("list", default=[]),
+    },
+    required=True,
+    rules=(_rule_platform,),
+)
+
+
+# --- Subnet planning ----------------------------------------------------------------------------
+
+
+def plan_subnets(
+    vpc_cidr: str,
+    azs: list[str],
+    overrides: Mapping[str, Mapping[str, Any]],
+    network_path: str,
+    ctx: Context,
+) -> dict[str, list[dict[str, str]]]:
+    """Plan one subnet per AZ for every tier (docs/config.md, "Subnet planning").
+
+    Explicit ``cidrs`` are reserved first; the other tiers then take, in tier and AZ order, the
+    lowest free block of their prefix inside the VPC (``IPv4Network.subnets`` yields only aligned
+    blocks). Problems are reported to ``ctx``; the returned plan is then incomplete. A tier whose
+    override already failed validation is skipped, so its errors are not reported twice.
+    """
+    vpc = ipaddress.IPv4Network(vpc_cidr)
+    subnets_path = child(network_path, "subnets")
+    cidr_path = child(network_path, "cidr")
+    taken: list[tuple[ipaddress.IPv4Network, str]] = []
+    plan: dict[str, list[dict[str, str]]] = {tier: [] for tier in SUBNET_TIERS}
+    prefixes: dict[str, int] = {}
+
+    for tier in SUBNET_TIERS:
+        tier_path = child(subnets_path, tier)
+        if not ctx.valid(tier_path) or not isinstance(overrides, Mapping):
+            continue
+        override = overrides.get(tier, {})
+        cidrs = override.get("cidrs") or []
+        if cidrs:
+            _reserve_explicit(tier, tier_path, cidrs, azs, vpc, cidr_path, taken, plan, ctx)
+            continue
+        default = min(vpc.prefixlen + _TIER_PREFIX_DELTA[tier], MAX_SUBNET_PREFIX)
+        prefix = override.get("prefix", default)
+        if prefix <= vpc.prefixlen:
+            ctx.error(
+                child(tier_path, "prefix"),
+                f"{prefix} is not longer than the VPC's /{vpc.prefixlen}"
+                f" (expected /{vpc.prefixlen + 1}../{MAX_SUBNET_PREFIX})",
+            )
+            continue
+        prefixes[tier] = prefix
+
+    for tier, prefix in prefixes.items():
+        for zone in azs:
+            block = _lowest_free(vpc, prefix, taken)
+            if block is None:
+                sizes = ", ".join(f"{name} /{length}" for name, length in prefixes.items())
+                ctx.error(
+                    cidr_path,
+                    f"{describe(vpc_cidr)} cannot hold one subnet per AZ for {len(azs)} AZs"
+                    f" ({sizes}): more AZs than the CIDR can hold (no room left for the {tier}"
+                    f" subnet in {zone}); use a larger VPC CIDR, fewer AZs or longer prefixes"
+                    f" under {subnets_path}",
+                )
+                return plan
+            taken.append((block, f"{child(subnets_path, tier)} ({zone})"))
+            plan[tier].append({"az": zone, "cidr": str(block)})
+    return plan
+
+
+def _reserve_explicit(
+    tier: str,
+    tier_path: str,
+    cidrs: list[str],
+    azs: list[str],
+    vpc: ipaddress.IPv4Network,
+    cidr_path: str,
+    taken: list[tuple[ipaddress.IPv4Network, str]],
+    plan: dict[str, list[dict[str, str]]],
+    ctx: Context,
+) -> None:
+    cidrs_path = child(tier_path, "cidrs")
+    if len(cidrs) != len(azs):
+        ctx.error(
+            cidrs_path,
+            f"{describe(cidrs)} has {len(cidrs)} CIDRs, expected one per availability zone"
+            f" ({len(azs)})",
+        )
+    for index, cidr in enumerate(cidrs[: len(azs)]):
+        zone, path = azs[index], item(cidrs_path, index)
+        block = ipaddress.IPv4Network(cidr)
+        if not block.subnet_of(vpc):
+            ctx.error(path, f"{describe(cidr)} is outside {cidr_path} ({vpc})")
+            continue
+        if not vpc.prefixlen < block.prefixlen <= MAX_SUBNET_PREFIX:
+            ctx.error(
+                path,
+                f"{describe(cidr)} has prefix /{block.prefixlen},"
+                f" expected /{vpc.prefixlen + 1}../{MAX_SUBNET_PREFIX}",
+            )
+            continue
+        clash = next((owner for other, owner in taken if block.overlaps(other)), None)
+        if clash is not None:
+            ctx.error(path, f"{describe(cidr)} overlaps {clash}")
+            continue
+        taken.append((block, f"{path} ({cidr})"))
+        plan[tier].append({"az": zone, "cidr": str(block)})
+
+
+def _lowest_free(
+    vpc: ipaddress.IPv4Network, prefix: int, taken: list[tuple[ipaddress.IPv4Network, str]]
+) -> ipaddress.IPv4Network | None:
+    for block in vpc.subnets(new_prefix=prefix):
+        if not any(block.overlaps(other) for other, _ in taken):
+            return block
+    return None
+
+
+# --- Entry point --------------------------------------------------------------------------------
+
+
+def validate_platform(raw: Any) -> tuple[dict[str, Any], list[str]]:
+    """Validate and normalise the ``platform`` value.
+
+    Returns ``(config, errors)``; ``errors`` is empty when the config is valid, otherwise it holds
+    one message per problem (``<key path>: <value> <what is wrong / expected>``) and ``config`` is
+    a partial best effort that must not be used.
+    """
+    ctx = Context()
+    if raw is None:
+        return {}, [f"{ROOT}: is required (a mapping)"]
+    config = normalise(PLATFORM, raw, ROOT, ctx)
+    if not isinstance(config, dict):
+        return {}, ctx.errors
+    return config, ctx.errors
