@@ -754,3 +754,27 @@ def validate_platform(raw: Any) -> tuple[dict[str, Any], list[str]]:
     if not isinstance(config, dict):
         return {}, ctx.errors
     return config, ctx.errors
+
+
+# --- Shared by the module and the action plugin -------------------------------------------------
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {"config": {"type": "raw", "required": True}}
+
+
+def result_for(raw: Any) -> dict[str, Any]:
+    """The task result for ``config: raw``, identical from the module and the action plugin.
+
+    Success: ``changed``, ``config`` (normalised) and ``subnets`` (the plan). Failure: ``failed``,
+    ``changed``, ``errors`` (one message per problem) and ``msg`` (a summary line, then every
+    error on its own line).
+    """
+    config, errors = validate_platform(raw)
+    if errors:
+        count = f"{len(errors)} error{'s' if len(errors) != 1 else ''}"
+        return {
+            "failed": True,
+            "changed": False,
+            "msg": "\n".join([f"The environment config is invalid ({count}):", *errors]),
+            "errors": errors,
+        }
+    return {"changed": False, "config": config, "subnets": config["network"]["subnets"]}
