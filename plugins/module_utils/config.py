@@ -291,7 +291,7 @@ def _normalise_dict(spec: Spec, value: Mapping, path: str, ctx: Context) -> dict
         if name in value:
             result[name] = normalise(sub_spec, value[name], key_path, ctx)
         elif sub_spec.required:
-            ctx.error(key_path, f"is required ({_describe_spec(sub_spec)})")
+            ctx.error(key_path, f"is required, expected {_describe_spec(sub_spec)}")
         elif sub_spec.default is not _MISSING:
             default = sub_spec.default
             default = default(ctx, result) if callable(default) else _copy(default)
@@ -749,7 +749,7 @@ def validate_platform(raw: Any) -> tuple[dict[str, Any], list[str]]:
     """
     ctx = Context()
     if raw is None:
-        return {}, [f"{ROOT}: is required (a mapping)"]
+        return {}, [f"{ROOT}: is required, expected a mapping"]
     config = normalise(PLATFORM, raw, ROOT, ctx)
     if not isinstance(config, dict):
         return {}, ctx.errors
