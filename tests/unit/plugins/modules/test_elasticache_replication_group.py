@@ -47,17 +47,23 @@ def run(args: dict[str, Any], check_mode: bool = False, diff: bool = True) -> tu
         mock.patch.dict(ansible_warnings._global_deprecations, clear=True),
         patch_module_args(args),
         contextlib.redirect_stdout(out),
-        pytest.raises(SystemExit),
+        pytest.raises(SystemExit) as exit_info,
     ):
         module.main()
     raw = out.getvalue()
-    return json.loads(raw), raw
+    result = json.loads(raw)
+    # exit_json exits 0 and fail_json 1; anything else means the module did not finish normally.
+    assert exit_info.value.code == (1 if result.get("failed") else 0), result
+    return result, raw
 
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL"):
+    # A developer's profile, endpoint (the emulator) or config must not leak into the tests.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
