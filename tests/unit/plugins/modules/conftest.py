@@ -1,0 +1,85 @@
+"""Fixtures shared by the module unit tests.
+
+``run_module`` runs a module's ``main()`` in-process and returns its result::
+
+    def test_create(run_module):
+        result = run_module(vpc_flow_log, {"resource_id": "vpc-1", ...}, check_mode=True)
+        assert result["changed"]
+
+``aws_moto`` starts moto's in-process ``mock_aws`` with fake credentials, so modules (which build
+their own boto3 clients) and the test's own ``boto3`` clients talk to the same emulated account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import pytest
+from ansible.module_utils.common import warnings as ansible_warnings
+from ansible.module_utils.testing import patch_module_args
+
+AWS_REGION = "us-east-1"
+
+RunModule = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def run_module() -> RunModule:
+    """Return ``run(module, args, *, check_mode=False, diff=False) -> dict``.
+
+    ``module`` is the imported module (its ``main()`` is called), ``args`` its task arguments.
+    ``check_mode`` / ``diff`` set ``_ansible_check_mode`` / ``_ansible_diff`` as the controller
+    would. The return value is the module's result JSON: ``exit_json`` results as they are,
+    ``fail_json`` results with ``failed: true`` and ``msg``. Each run starts with no recorded
+    warnings or deprecations, so ``result.get("warnings")`` belongs to that run only.
+    """
+
+    def run(
+        module: ModuleType, args: dict[str, Any], *, check_mode: bool = False, diff: bool = False
+    ) -> dict[str, Any]:
+        module_args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
+        out = io.StringIO()
+        # AnsibleModule keeps warnings and deprecations in process-wide dicts (a module normally
+        # runs once per process); isolate them so runs do not see each other's.
+        with (
+            mock.patch.dict(ansible_warnings._global_warnings, clear=True),
+            mock.patch.dict(ansible_warnings._global_deprecations, clear=True),
+            patch_module_args(module_args),
+            contextlib.redirect_stdout(out),
+            pytest.raises(SystemExit) as exit_info,
+        ):
+            module.main()
+        try:
+            result = json.loads(out.getvalue())
+        except ValueError as e:
+            raise AssertionError(f"module printed no single JSON result: {out.getvalue()!r}") from e
+        # exit_json exits 0, fail_json 1: anything else means the module did not finish normally.
+        expected_code = 1 if result.get("failed") else 0
+        assert exit_info.value.code == expected_code, (exit_info.value.code, result)
+        return result
+
+    return run
+
+
+@pytest.fixture
+def aws_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto's in-process AWS with fake credentials in ``AWS_REGION``; nothing reaches a network."""
+    from moto import mock_aws
+
+    # A developer's profile, endpoint (the emulator) or config must not leak into the tests.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", AWS_REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", AWS_REGION)
+    with mock_aws():
+        yield
