@@ -88,7 +88,6 @@ _KIND_NAMES = {
     "bool": "a boolean",
     "list": "a list",
     "dict": "a mapping",
-    "dict_or_list": "a mapping or a list",
 }
 
 _TYPE_NAMES = {
@@ -173,7 +172,7 @@ Default = Callable[[Context, dict], Any]
 class Spec:
     """Declarative description of one value.
 
-    ``kind`` is str/int/bool/list/dict/dict_or_list. Dicts have either ``fields`` (known keys,
+    ``kind`` is str/int/bool/list/dict. Dicts have either ``fields`` (known keys,
     anything else is an error) or ``values`` (free-form keys, every value checked) or neither
     (any mapping). ``default`` is a value or a callable ``(ctx, parent) -> value``; a field with
     neither ``required`` nor ``default`` is left out when absent. ``nullable`` accepts ``null``.
@@ -219,7 +218,7 @@ def normalise(spec: Spec, value: Any, path: str, ctx: Context) -> Any:
         result = _normalise_dict(spec, value, path, ctx)
     elif spec.kind == "list":
         result = _normalise_list(spec, value, path, ctx)
-    elif spec.kind in ("dict", "dict_or_list"):
+    elif spec.kind == "dict":
         result = _plain(value)
     else:
         result = _plain(value)
@@ -244,8 +243,6 @@ def _type_ok(kind: str, value: Any) -> bool:
         return isinstance(value, (list, tuple))
     if kind == "dict":
         return isinstance(value, Mapping)
-    if kind == "dict_or_list":
-        return isinstance(value, (Mapping, list, tuple))
     raise ValueError(f"unknown spec kind {kind!r}")
 
 
@@ -284,6 +281,8 @@ def _normalise_dict(spec: Spec, value: Mapping, path: str, ctx: Context) -> dict
         if key not in spec.fields:
             known = ", ".join(spec.fields)
             ctx.error(child(path, key), f"unknown key {describe(key)}, expected one of: {known}")
+    # Defaults that depend on another section (network.nat on environment) read the root as it is
+    # built; fields are filled in the order of the spec, so environment comes before network.
     if path == ROOT:
         ctx.root = result
     for name, sub_spec in spec.fields.items():
