@@ -15,7 +15,7 @@ description:
   - An existing add-on is updated with a single C(UpdateAddon) call, and only when its version,
     service account role, configuration values or pod identity associations differ from the
     requested ones. Tags are reconciled separately.
-author: Plinth engineering
+author: Plinth engineering (!UNKNOWN)
 options:
   cluster_name:
     description:
@@ -43,7 +43,7 @@ options:
   configuration_values:
     description:
       - Configuration values for the add-on, as a dictionary or as a JSON (or YAML) string.
-      - Compared semantically: a dictionary and a JSON string with the same content are equal,
+      - Compared semantically, so a dictionary and a JSON string with the same content are equal,
         whatever their key order or whitespace. YAML text is compared verbatim.
       - An empty dictionary removes any custom configuration.
       - When omitted, the current configuration of an existing add-on is left as it is.

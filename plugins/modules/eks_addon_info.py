@@ -11,7 +11,7 @@ version_added: 0.1.0
 short_description: List and describe the add-ons of an Amazon EKS cluster
 description:
   - Describe one add-on, or every add-on, installed on an Amazon EKS cluster.
-author: Plinth engineering
+author: Plinth engineering (!UNKNOWN)
 options:
   cluster_name:
     description:

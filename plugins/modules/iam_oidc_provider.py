@@ -17,7 +17,7 @@ description:
     accounts (IAM roles for service accounts).
   - The provider is identified by its issuer URL; IAM names it
     C(arn:aws:iam::<account>:oidc-provider/<url without https://>).
-author: Plinth engineering
+author: Plinth engineering (!UNKNOWN)
 options:
   url:
     description:

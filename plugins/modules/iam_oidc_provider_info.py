@@ -12,7 +12,7 @@ short_description: Describe IAM OpenID Connect identity providers
 description:
   - Describe the IAM OpenID Connect (OIDC) identity provider of one issuer URL, or every OIDC
     provider of the account.
-author: Plinth engineering
+author: Plinth engineering (!UNKNOWN)
 options:
   url:
     description:
