@@ -4,6 +4,8 @@
 # Copyright: Plinth engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: elasticache_replication_group
@@ -19,7 +21,7 @@ description:
   - Replica count changes go through C(IncreaseReplicaCount) / C(DecreaseReplicaCount), shard
     count changes through C(ModifyReplicationGroupShardConfiguration), everything else through
     C(ModifyReplicationGroup).
-author: Plinth engineering
+author: Plinth engineering (!UNKNOWN)
 options:
   replication_group_id:
     description:
@@ -58,17 +60,17 @@ options:
     type: str
   num_cache_clusters:
     description:
-      - Cluster mode disabled: the number of cache clusters, primary plus replicas (1 to 6).
+      - Cluster mode disabled; the number of cache clusters, primary plus replicas (1 to 6).
       - Mutually exclusive with O(num_node_groups) and O(replicas_per_node_group).
     type: int
   num_node_groups:
     description:
-      - Sharded (cluster mode enabled): the number of shards.
+      - Sharded (cluster mode enabled); the number of shards.
       - Reducing it removes the shards with the highest node group ids.
     type: int
   replicas_per_node_group:
     description:
-      - Sharded (cluster mode enabled): the number of replicas in each shard (0 to 5).
+      - Sharded (cluster mode enabled); the number of replicas in each shard (0 to 5).
     type: int
   cache_parameter_group_name:
     description:
@@ -141,7 +143,7 @@ options:
     type: str
   log_delivery_configurations:
     description:
-      - Slow-log and engine-log delivery.  When given, the list is the complete set: log types
+      - Slow-log and engine-log delivery.  When given, the list is the complete set, and log types
         not listed are disabled.  Omit the option to leave log delivery alone.
     type: list
     elements: dict

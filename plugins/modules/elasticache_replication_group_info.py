@@ -4,6 +4,8 @@
 # Copyright: Plinth engineering
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 ---
 module: elasticache_replication_group_info
@@ -12,7 +14,7 @@ short_description: Describe Amazon ElastiCache replication groups
 description:
   - Describe one ElastiCache replication group, or all of them, with their member cache clusters
     and tags.
-author: Plinth engineering
+author: Plinth engineering (!UNKNOWN)
 options:
   replication_group_id:
     description:
@@ -55,7 +57,8 @@ RETURN = r"""
 replication_groups:
   description:
     - The replication groups in snake_case, as
-      M(plinth.platform.elasticache_replication_group) returns RV(replication_group).
+      M(plinth.platform.elasticache_replication_group) returns
+      RV(plinth.platform.elasticache_replication_group#module:replication_group).
   returned: always
   type: list
   elements: dict
