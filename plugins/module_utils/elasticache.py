@@ -206,7 +206,8 @@ def managed_attributes(group: dict[str, Any], member: dict[str, Any] | None) -> 
         "description": group.get("Description"),
         "cluster_mode_enabled": sharded,
         "node_type": group.get("CacheNodeType"),
-        "engine": group.get("Engine"),
+        # Older API responses carry the engine only on the member clusters.
+        "engine": group.get("Engine") or (member or {}).get("Engine"),
         "automatic_failover_enabled": _enabled(group.get("AutomaticFailover")),
         "multi_az_enabled": _enabled(group.get("MultiAZ")),
         "snapshot_retention_limit": group.get("SnapshotRetentionLimit"),

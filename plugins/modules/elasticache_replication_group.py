@@ -496,9 +496,10 @@ class ReplicationGroupManager:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg=f"Failed waiting for {self.group_id}")
 
-    def call(self, operation: str, **params: Any) -> None:
+    def call(self, operation: str, wait_first: bool = True, **params: Any) -> None:
         """One write: ElastiCache refuses changes unless the group is available, so wait first."""
-        self.wait_for("replication_group_available")
+        if wait_first:
+            self.wait_for("replication_group_available")
         try:
             getattr(self.client, operation)(
                 ReplicationGroupId=self.group_id, aws_retry=True, **params
@@ -531,6 +532,12 @@ class ReplicationGroupManager:
         if group.get("Status") == "deleting":
             self.module.fail_json(
                 msg=f"Replication group {self.group_id} is being deleted; run again once it is gone"
+            )
+        if group.get("Status") == "create-failed":
+            # It will never become available, so no change can be applied to it.
+            self.module.fail_json(
+                msg=f"Replication group {self.group_id} failed to create; delete it "
+                "(state=absent) and create it again"
             )
         self.update(group, member)
 
@@ -686,7 +693,7 @@ class ReplicationGroupManager:
             if wanted != current["security_group_ids"]:
                 params["SecurityGroupIds"] = wanted
                 changes["security_group_ids"] = wanted
-        if p["engine"] and p["engine"] != current["engine"]:
+        if p["engine"] and current["engine"] and p["engine"] != current["engine"]:
             params["Engine"] = p["engine"]
             changes["engine"] = p["engine"]
         if (
@@ -837,7 +844,9 @@ class ReplicationGroupManager:
         params: dict[str, Any] = {"RetainPrimaryCluster": False}
         if self.params["final_snapshot_identifier"]:
             params["FinalSnapshotIdentifier"] = self.params["final_snapshot_identifier"]
-        self.call("delete_replication_group", **params)
+        # A group that failed to create never becomes available but can be deleted as it is.
+        waits = group.get("Status") not in ("available", "create-failed")
+        self.call("delete_replication_group", wait_first=waits, **params)
         if self.params["wait"]:
             self.wait_for("replication_group_deleted")
         self.result(None, None)

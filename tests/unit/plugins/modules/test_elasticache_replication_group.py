@@ -614,7 +614,8 @@ def test_subnet_group_and_kms_key_are_immutable(stub: Stubber) -> None:
 
 
 def test_delete_waits_until_gone(stub: Stubber) -> None:
-    expect_read(stub, rg(), cluster())
+    # A group still modifying is waited for first: ElastiCache refuses to delete it until then.
+    expect_read(stub, rg(Status="modifying"), cluster())
     expect_tags(stub)
     expect_wait(stub, rg())
     stub.add_response(
@@ -676,3 +677,20 @@ def test_normalize_has_no_token_and_snake_case() -> None:
     assert result["security_group_ids"] == ["sg-1"]
     assert result["tags"] == {"a": "b"}
     assert result["arn"] == ARN
+
+
+def test_create_failed_group_is_deleted_without_waiting_and_not_modified(stub: Stubber) -> None:
+    expect_read(stub, rg(Status="create-failed"), cluster())
+    result, _ = run(dict(FULL, node_type="cache.m7g.large"))
+    assert result["failed"] is True
+    assert "state=absent" in result["msg"]
+
+    expect_read(stub, rg(Status="create-failed"), cluster())
+    expect_tags(stub)
+    stub.add_response(
+        "delete_replication_group",
+        {"ReplicationGroup": rg(Status="deleting")},
+        {"ReplicationGroupId": "app-cache", "RetainPrimaryCluster": False},
+    )
+    result, _ = run({"replication_group_id": "app-cache", "state": "absent", "wait": False})
+    assert result["changed"] is True
