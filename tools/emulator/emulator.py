@@ -93,9 +93,10 @@ class Emulator:
 
     # -- low-level helpers -------------------------------------------------------------------
 
-    def _request(
+    def request(
         self, method: str, path: str, body: bytes | None = None, timeout: float = 5.0
     ) -> bytes:
+        """Send ``method path`` to the server and return the response body."""
         request = urllib.request.Request(self.endpoint_url + path, data=body, method=method)
         if body is not None:
             request.add_header("Content-Type", "application/json")
@@ -105,7 +106,7 @@ class Emulator:
     def health(self) -> dict[str, Any] | None:
         """The server's health document, or None when nothing of ours answers on the port."""
         try:
-            doc = json.loads(self._request("GET", "/plinth-emulator/health", timeout=2.0))
+            doc = json.loads(self.request("GET", "/plinth-emulator/health", timeout=2.0))
         except (OSError, ValueError):
             return None
         return doc if isinstance(doc, dict) and doc.get("status") == "ok" else None
@@ -243,8 +244,8 @@ class Emulator:
     def reset(self) -> None:
         """Wipe every resource (moto's reset) and the request recording."""
         try:
-            self._request("POST", "/moto-api/reset", body=b"")
-            self._request("POST", "/moto-api/recorder/reset-recording", body=b"")
+            self.request("POST", "/moto-api/reset", body=b"")
+            self.request("POST", "/moto-api/recorder/reset-recording", body=b"")
         except OSError as exc:
             raise EmulatorError(f"emulator at {self.endpoint_url} not reachable: {exc}") from exc
 
