@@ -276,16 +276,16 @@ def _normalise_dict(spec: Spec, value: Mapping, path: str, ctx: Context) -> dict
                 continue
             result[str(key)] = normalise(spec.values, sub, key_path, ctx)
         return result
-    assert spec.fields is not None
+    fields: Mapping[str, Spec] = spec.fields or {}
     for key in value:
-        if key not in spec.fields:
-            known = ", ".join(spec.fields)
+        if key not in fields:
+            known = ", ".join(fields)
             ctx.error(child(path, key), f"unknown key {describe(key)}, expected one of: {known}")
     # Defaults that depend on another section (network.nat on environment) read the root as it is
     # built; fields are filled in the order of the spec, so environment comes before network.
     if path == ROOT:
         ctx.root = result
-    for name, sub_spec in spec.fields.items():
+    for name, sub_spec in fields.items():
         key_path = child(path, name)
         if name in value:
             result[name] = normalise(sub_spec, value[name], key_path, ctx)
@@ -731,7 +731,7 @@ def _lowest_free(
     vpc: ipaddress.IPv4Network, prefix: int, taken: list[tuple[ipaddress.IPv4Network, str]]
 ) -> ipaddress.IPv4Network | None:
     for block in vpc.subnets(new_prefix=prefix):
-        if not any(block.overlaps(other) for other, _ in taken):
+        if not any(block.overlaps(other) for other, _owner in taken):
             return block
     return None
 

@@ -19,7 +19,7 @@ description:
   - An action plugin of the same name runs the same validation on the controller, so no module is
     shipped to a host; this module is the fallback and the documentation.
 author:
-  - Plinth engineering
+  - Plinth engineering (!UNKNOWN)
 options:
   config:
     description:
