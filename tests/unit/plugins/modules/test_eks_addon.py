@@ -7,15 +7,12 @@ itself once moto gains the API.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from datetime import UTC, datetime
 
 import boto3
 import moto
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import eks_addon, eks_addon_info
@@ -31,15 +28,6 @@ ROLE = "arn:aws:iam::123456789012:role/vpc-cni"
 ROLE2 = "arn:aws:iam::123456789012:role/vpc-cni-2"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 BASE_ARGS = {"cluster_name": CLUSTER, "name": NAME, "region": REGION}
-
-
-def run_module(module, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    """Run an Ansible module's main() in-process and return its result JSON."""
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(out.getvalue())
 
 
 @pytest.fixture
@@ -126,7 +114,7 @@ def expect_default_version(stub, default="v1.18.3-eksbuild.1") -> None:
 # --- create -----------------------------------------------------------------------------------
 
 
-def test_create_uses_default_version_and_waits(stub):
+def test_create_uses_default_version_and_waits(run_module, stub):
     expect_missing(stub)
     expect_default_version(stub)
     stub.add_response(
@@ -169,7 +157,7 @@ def test_create_uses_default_version_and_waits(stub):
     }
 
 
-def test_create_with_version_and_pod_identity_skips_version_lookup(stub):
+def test_create_with_version_and_pod_identity_skips_version_lookup(run_module, stub):
     expect_missing(stub)
     stub.add_response(
         "create_addon",
@@ -196,7 +184,7 @@ def test_create_with_version_and_pod_identity_skips_version_lookup(stub):
     assert result["addon"]["status"] == "CREATING"
 
 
-def test_create_fails_without_default_version(stub):
+def test_create_fails_without_default_version(run_module, stub):
     expect_missing(stub)
     stub.add_response(
         "describe_cluster", {"cluster": {"name": CLUSTER, "version": "1.31"}}, {"name": CLUSTER}
@@ -211,7 +199,7 @@ def test_create_fails_without_default_version(stub):
     assert "no default version" in result["msg"]
 
 
-def test_check_mode_create_writes_nothing(stub):
+def test_check_mode_create_writes_nothing(run_module, stub):
     expect_missing(stub)
     expect_default_version(stub)
     # No create_addon stub: the Stubber fails the run if the module tries to write.
@@ -227,7 +215,7 @@ def test_check_mode_create_writes_nothing(stub):
 # --- idempotence --------------------------------------------------------------------------------
 
 
-def test_rerun_is_not_changed_and_compares_configuration_as_json(stub):
+def test_rerun_is_not_changed_and_compares_configuration_as_json(run_module, stub):
     expect_describe(
         stub,
         serviceAccountRoleArn=ROLE,
@@ -267,7 +255,7 @@ def test_rerun_is_not_changed_and_compares_configuration_as_json(stub):
     assert result["addon"]["tags"] == {"team": "platform"}
 
 
-def test_omitted_settings_leave_existing_addon_alone(stub):
+def test_omitted_settings_leave_existing_addon_alone(run_module, stub):
     expect_describe(stub, addonVersion="v1.0.0-eksbuild.1", serviceAccountRoleArn=ROLE)
 
     result = run_module(eks_addon, BASE_ARGS)
@@ -279,7 +267,7 @@ def test_omitted_settings_leave_existing_addon_alone(stub):
 # --- update ------------------------------------------------------------------------------------
 
 
-def test_update_version_role_and_configuration_with_diff(stub):
+def test_update_version_role_and_configuration_with_diff(run_module, stub):
     expect_describe(stub, serviceAccountRoleArn=ROLE, configurationValues='{"a": 1}')
     stub.add_response(
         "update_addon",
@@ -324,7 +312,7 @@ def test_update_version_role_and_configuration_with_diff(stub):
     assert before["tags"] == after["tags"] == {"team": "platform"}
 
 
-def test_update_sends_only_what_differs_and_empty_mapping_clears_configuration(stub):
+def test_update_sends_only_what_differs_and_empty_mapping_clears_configuration(run_module, stub):
     expect_describe(stub, serviceAccountRoleArn=ROLE, configurationValues='{"a": 1}')
     stub.add_response(
         "update_addon",
@@ -347,7 +335,7 @@ def test_update_sends_only_what_differs_and_empty_mapping_clears_configuration(s
     assert result["addon"]["status"] == "UPDATING"
 
 
-def test_update_waits_for_busy_addon_before_updating(stub):
+def test_update_waits_for_busy_addon_before_updating(run_module, stub):
     expect_describe(stub, status="CREATING")
     expect_describe(stub, status="ACTIVE")  # addon_active before UpdateAddon
     stub.add_response(
@@ -362,7 +350,7 @@ def test_update_waits_for_busy_addon_before_updating(stub):
     assert result["changed"] is True
 
 
-def test_update_pod_identity_associations(stub):
+def test_update_pod_identity_associations(run_module, stub):
     association = f"arn:aws:eks:{REGION}:123456789012:podidentityassociation/{CLUSTER}/a-1"
     expect_describe(stub, podIdentityAssociations=[association])
     stub.add_response(
@@ -399,7 +387,7 @@ def test_update_pod_identity_associations(stub):
     ]
 
 
-def test_update_tags_with_purge(stub):
+def test_update_tags_with_purge(run_module, stub):
     expect_describe(stub, tags={"team": "platform", "old": "x", "aws:reserved": "y"})
     stub.add_response("untag_resource", {}, {"resourceArn": ARN, "tagKeys": ["old"]})
     stub.add_response("tag_resource", {}, {"resourceArn": ARN, "tags": {"team": "core"}})
@@ -412,7 +400,7 @@ def test_update_tags_with_purge(stub):
     assert result["diff"]["after"]["tags"] == {"team": "core", "aws:reserved": "y"}
 
 
-def test_tags_without_purge_only_add(stub):
+def test_tags_without_purge_only_add(run_module, stub):
     expect_describe(stub, tags={"team": "platform"})
     stub.add_response("tag_resource", {}, {"resourceArn": ARN, "tags": {"env": "prod"}})
     expect_describe(stub, tags={"team": "platform", "env": "prod"})
@@ -422,7 +410,7 @@ def test_tags_without_purge_only_add(stub):
     assert result["changed"] is True
 
 
-def test_check_mode_update_writes_nothing(stub):
+def test_check_mode_update_writes_nothing(run_module, stub):
     expect_describe(stub)
 
     result = run_module(
@@ -438,10 +426,58 @@ def test_check_mode_update_writes_nothing(stub):
     assert result["diff"]["after"]["tags"] == {}
 
 
+def test_present_while_deleting_waits_then_creates(run_module, stub):
+    expect_describe(stub, status="DELETING")
+    expect_missing(stub)  # addon_deleted waiter
+    expect_missing(stub)  # re-read after the deletion
+    stub.add_response(
+        "create_addon",
+        {"addon": addon(status="CREATING")},
+        {"clusterName": CLUSTER, "addonName": NAME, "addonVersion": "v1.18.3-eksbuild.1"},
+    )
+    expect_describe(stub, status="CREATING")
+
+    result = run_module(eks_addon, dict(BASE_ARGS, addon_version="v1.18.3-eksbuild.1"))
+
+    assert result["changed"] is True
+
+
+def test_check_mode_present_while_deleting_reports_creation(run_module, stub):
+    expect_describe(stub, status="DELETING")
+
+    result = run_module(
+        eks_addon, dict(BASE_ARGS, addon_version="v1.18.3-eksbuild.1"), check_mode=True
+    )
+
+    assert result["changed"] is True
+    assert result["addon"] == {}
+
+
+def test_unchanged_addon_is_waited_for_when_asked(run_module, stub):
+    expect_describe(stub, status="UPDATING")
+    expect_describe(stub, status="ACTIVE")  # addon_active waiter
+    expect_describe(stub, status="ACTIVE")  # re-read
+
+    result = run_module(eks_addon, dict(BASE_ARGS, wait=True))
+
+    assert result["changed"] is False
+    assert result["addon"]["status"] == "ACTIVE"
+
+
+def test_wait_failure_is_reported(run_module, stub):
+    expect_describe(stub, status="UPDATING")
+    expect_describe(stub, status="DEGRADED")  # addon_active fails on DEGRADED
+
+    result = run_module(eks_addon, dict(BASE_ARGS, wait=True))
+
+    assert result["failed"] is True
+    assert "waiting for add-on vpc-cni (addon_active)" in result["msg"]
+
+
 # --- absent ------------------------------------------------------------------------------------
 
 
-def test_absent_deletes_with_preserve_and_waits(stub):
+def test_absent_deletes_with_preserve_and_waits(run_module, stub):
     expect_describe(stub)
     stub.add_response(
         "delete_addon",
@@ -456,7 +492,7 @@ def test_absent_deletes_with_preserve_and_waits(stub):
     assert result["addon"] == {}
 
 
-def test_absent_again_is_not_changed(stub):
+def test_absent_again_is_not_changed(run_module, stub):
     expect_missing(stub)
 
     result = run_module(eks_addon, dict(BASE_ARGS, state="absent"))
@@ -464,7 +500,7 @@ def test_absent_again_is_not_changed(stub):
     assert result == {"changed": False, "addon": {}, "invocation": result["invocation"]}
 
 
-def test_absent_while_deleting_is_not_changed(stub):
+def test_absent_while_deleting_is_not_changed(run_module, stub):
     expect_describe(stub, status="DELETING")
 
     result = run_module(eks_addon, dict(BASE_ARGS, state="absent"))
@@ -472,7 +508,7 @@ def test_absent_while_deleting_is_not_changed(stub):
     assert result["changed"] is False
 
 
-def test_check_mode_absent_writes_nothing(stub):
+def test_check_mode_absent_writes_nothing(run_module, stub):
     expect_describe(stub)
 
     result = run_module(eks_addon, dict(BASE_ARGS, state="absent"), check_mode=True)
@@ -480,7 +516,7 @@ def test_check_mode_absent_writes_nothing(stub):
     assert result["changed"] is True
 
 
-def test_api_error_fails_with_aws_details(stub):
+def test_api_error_fails_with_aws_details(run_module, stub):
     stub.add_client_error(
         "describe_addon",
         service_error_code="AccessDeniedException",
@@ -495,7 +531,7 @@ def test_api_error_fails_with_aws_details(stub):
     assert result["error"]["code"] == "AccessDeniedException"
 
 
-def test_configuration_values_must_be_dict_or_string(stub):
+def test_configuration_values_must_be_dict_or_string(run_module, stub):
     result = run_module(eks_addon, dict(BASE_ARGS, configuration_values=[1, 2]))
 
     assert result["failed"] is True
@@ -505,7 +541,7 @@ def test_configuration_values_must_be_dict_or_string(stub):
 # --- eks_addon_info ----------------------------------------------------------------------------
 
 
-def test_info_lists_and_describes_every_addon(stub):
+def test_info_lists_and_describes_every_addon(run_module, stub):
     stub.add_response("list_addons", {"addons": [NAME, "coredns"]}, {"clusterName": CLUSTER})
     stub.add_response(
         "describe_addon",
@@ -521,7 +557,7 @@ def test_info_lists_and_describes_every_addon(stub):
     assert result["addons"][1]["tags"] == {"team": "platform"}
 
 
-def test_info_describes_one_addon(stub):
+def test_info_describes_one_addon(run_module, stub):
     expect_describe(stub)
 
     result = run_module(eks_addon_info, BASE_ARGS)
@@ -529,7 +565,7 @@ def test_info_describes_one_addon(stub):
     assert [a["addon_arn"] for a in result["addons"]] == [ARN]
 
 
-def test_info_missing_addon_or_cluster_is_empty(stub):
+def test_info_missing_addon_or_cluster_is_empty(run_module, stub):
     expect_missing(stub)
     stub.add_client_error(
         "list_addons", service_error_code="ResourceNotFoundException", http_status_code=404
@@ -545,8 +581,13 @@ def test_info_missing_addon_or_cluster_is_empty(stub):
 def moto_addon_gap() -> str | None:
     """moto's error for CreateAddon on an existing cluster, or None once moto implements it."""
     with mock_aws():
+        # Explicit endpoint and keys: a developer's AWS_ENDPOINT_URL must not divert the probe.
         eks = boto3.client(
-            "eks", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+            "eks",
+            region_name=REGION,
+            endpoint_url=f"https://eks.{REGION}.amazonaws.com",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
         )
         eks.create_cluster(
             name="probe",
@@ -580,22 +621,19 @@ def moto_gap(reason: str | None):
 
 
 @moto_gap(MOTO_ADDON_GAP)
-def test_live_against_moto(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        boto3.client("eks", region_name=REGION).create_cluster(
-            name=CLUSTER,
-            roleArn="arn:aws:iam::123456789012:role/eks",
-            resourcesVpcConfig={"subnetIds": []},
-        )
-        args = dict(BASE_ARGS, addon_version="v1.18.3-eksbuild.1", tags={"team": "platform"})
+def test_live_against_moto(run_module, aws_moto):
+    boto3.client("eks", region_name=REGION).create_cluster(
+        name=CLUSTER,
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": []},
+    )
+    args = dict(BASE_ARGS, addon_version="v1.18.3-eksbuild.1", tags={"team": "platform"})
 
-        created = run_module(eks_addon, args)
-        rerun = run_module(eks_addon, args)
-        listed = run_module(eks_addon_info, {"cluster_name": CLUSTER, "region": REGION})
-        deleted = run_module(eks_addon, dict(BASE_ARGS, state="absent"))
-        deleted_again = run_module(eks_addon, dict(BASE_ARGS, state="absent"))
+    created = run_module(eks_addon, args)
+    rerun = run_module(eks_addon, args)
+    listed = run_module(eks_addon_info, {"cluster_name": CLUSTER, "region": REGION})
+    deleted = run_module(eks_addon, dict(BASE_ARGS, state="absent"))
+    deleted_again = run_module(eks_addon, dict(BASE_ARGS, state="absent"))
 
     assert created["changed"] is True
     assert rerun["changed"] is False

@@ -8,15 +8,11 @@ and runs by itself once moto implements it.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 from datetime import UTC, datetime
 
 import boto3
 import moto
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import (
@@ -35,22 +31,10 @@ THUMB_B = "6938fd4d98bab03faadb97b34396831e3780aea1"
 ARGS = {"url": URL, "region": REGION}
 
 
-def run_module(module, args: dict, check_mode: bool = False, diff: bool = False) -> dict:
-    """Run an Ansible module's main() in-process and return its result JSON."""
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    out = io.StringIO()
-    with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(out.getvalue())
-
-
 @pytest.fixture
-def iam(monkeypatch):
-    """An in-process moto IAM; the module under test reaches it through its own client."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        yield boto3.client("iam", region_name=REGION)
+def iam(aws_moto):
+    """IAM in conftest's in-process moto, which the module under test reaches too."""
+    return boto3.client("iam", region_name=REGION)
 
 
 def provider(iam_client) -> dict:
@@ -60,7 +44,7 @@ def provider(iam_client) -> dict:
 # --- create / idempotence (moto) ---------------------------------------------------------------
 
 
-def test_create_then_rerun_is_not_changed(iam):
+def test_create_then_rerun_is_not_changed(run_module, iam):
     created = run_module(iam_oidc_provider, dict(ARGS, tags={"cluster": "prod"}), diff=True)
 
     assert created["changed"] is True
@@ -78,7 +62,7 @@ def test_create_then_rerun_is_not_changed(iam):
     assert rerun["oidc_provider"] == created["oidc_provider"]
 
 
-def test_url_without_scheme_or_with_trailing_slash_is_the_same_provider(iam):
+def test_url_without_scheme_or_with_trailing_slash_is_the_same_provider(run_module, iam):
     run_module(iam_oidc_provider, ARGS)
 
     for url in (HOST_PATH, URL + "/"):
@@ -88,7 +72,7 @@ def test_url_without_scheme_or_with_trailing_slash_is_the_same_provider(iam):
     assert len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
 
 
-def test_create_with_client_ids_and_thumbprints(iam):
+def test_create_with_client_ids_and_thumbprints(run_module, iam):
     result = run_module(
         iam_oidc_provider,
         dict(ARGS, client_ids=["b", "a", "a"], thumbprints=[THUMB_A.upper()]),
@@ -100,7 +84,7 @@ def test_create_with_client_ids_and_thumbprints(iam):
     assert sorted(provider(iam)["ClientIDList"]) == ["a", "b"]
 
 
-def test_check_mode_create_writes_nothing(iam):
+def test_check_mode_create_writes_nothing(run_module, iam):
     result = run_module(iam_oidc_provider, dict(ARGS, tags={"a": "b"}), check_mode=True, diff=True)
 
     assert result["changed"] is True
@@ -112,7 +96,7 @@ def test_check_mode_create_writes_nothing(iam):
 # --- update (moto) -----------------------------------------------------------------------------
 
 
-def test_update_thumbprints_and_tags_with_diff(iam):
+def test_update_thumbprints_and_tags_with_diff(run_module, iam):
     run_module(iam_oidc_provider, dict(ARGS, thumbprints=[THUMB_A], tags={"a": "1", "b": "2"}))
 
     result = run_module(
@@ -138,7 +122,7 @@ def test_update_thumbprints_and_tags_with_diff(iam):
     assert again["changed"] is False
 
 
-def test_omitted_thumbprints_and_tags_are_left_alone(iam):
+def test_omitted_thumbprints_and_tags_are_left_alone(run_module, iam):
     run_module(iam_oidc_provider, dict(ARGS, thumbprints=[THUMB_A], tags={"a": "1"}))
 
     result = run_module(iam_oidc_provider, ARGS)
@@ -148,7 +132,7 @@ def test_omitted_thumbprints_and_tags_are_left_alone(iam):
     assert result["oidc_provider"]["tags"] == {"a": "1"}
 
 
-def test_tags_without_purge_only_add(iam):
+def test_tags_without_purge_only_add(run_module, iam):
     run_module(iam_oidc_provider, dict(ARGS, tags={"a": "1"}))
 
     result = run_module(iam_oidc_provider, dict(ARGS, tags={"b": "2"}, purge_tags=False))
@@ -157,7 +141,7 @@ def test_tags_without_purge_only_add(iam):
     assert result["oidc_provider"]["tags"] == {"a": "1", "b": "2"}
 
 
-def test_check_mode_update_writes_nothing(iam):
+def test_check_mode_update_writes_nothing(run_module, iam):
     run_module(iam_oidc_provider, dict(ARGS, thumbprints=[THUMB_A], tags={"a": "1"}))
 
     result = run_module(
@@ -179,7 +163,7 @@ def test_check_mode_update_writes_nothing(iam):
 # --- absent (moto) -----------------------------------------------------------------------------
 
 
-def test_absent_then_absent_again(iam):
+def test_absent_then_absent_again(run_module, iam):
     run_module(iam_oidc_provider, ARGS)
 
     check = run_module(iam_oidc_provider, dict(ARGS, state="absent"), check_mode=True)
@@ -200,7 +184,7 @@ def test_absent_then_absent_again(iam):
 # --- iam_oidc_provider_info (moto) -------------------------------------------------------------
 
 
-def test_info_lists_all_or_one(iam):
+def test_info_lists_all_or_one(run_module, iam):
     other = "https://token.actions.githubusercontent.com"
     run_module(iam_oidc_provider, dict(ARGS, tags={"cluster": "prod"}))
     run_module(iam_oidc_provider, dict(ARGS, url=other))
@@ -252,7 +236,7 @@ def expect_lookup(stub, client_ids) -> None:
     )
 
 
-def test_client_ids_are_added_before_removed(stub):
+def test_client_ids_are_added_before_removed(run_module, stub):
     expect_lookup(stub, ["sts.amazonaws.com", "legacy"])
     stub.add_response(
         "add_client_id_to_open_id_connect_provider",
@@ -280,7 +264,7 @@ def test_client_ids_are_added_before_removed(stub):
     assert result["diff"]["after"]["client_ids"] == ["argocd", "sts.amazonaws.com"]
 
 
-def test_check_mode_client_id_change_writes_nothing(stub):
+def test_check_mode_client_id_change_writes_nothing(run_module, stub):
     expect_lookup(stub, ["legacy"])
 
     result = run_module(iam_oidc_provider, ARGS, check_mode=True, diff=True)
@@ -290,7 +274,7 @@ def test_check_mode_client_id_change_writes_nothing(stub):
     assert result["diff"]["after"]["client_ids"] == ["sts.amazonaws.com"]
 
 
-def test_api_error_fails_with_aws_details(stub):
+def test_api_error_fails_with_aws_details(run_module, stub):
     stub.add_client_error(
         "list_open_id_connect_providers",
         service_error_code="AccessDenied",
@@ -308,8 +292,13 @@ def test_api_error_fails_with_aws_details(stub):
 def moto_client_id_gap() -> str | None:
     """moto's error for AddClientIDToOpenIDConnectProvider, or None once moto implements it."""
     with mock_aws():
+        # Explicit endpoint and keys: a developer's AWS_ENDPOINT_URL must not divert the probe.
         client = boto3.client(
-            "iam", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+            "iam",
+            region_name=REGION,
+            endpoint_url="https://iam.amazonaws.com",
+            aws_access_key_id="x",
+            aws_secret_access_key="x",
         )
         arn = client.create_open_id_connect_provider(Url=URL, ClientIDList=["a"])[
             "OpenIDConnectProviderArn"
@@ -339,7 +328,7 @@ def moto_gap(reason: str | None):
 
 
 @moto_gap(MOTO_CLIENT_ID_GAP)
-def test_live_client_id_update_against_moto(iam):
+def test_live_client_id_update_against_moto(run_module, iam):
     run_module(iam_oidc_provider, dict(ARGS, client_ids=["sts.amazonaws.com", "legacy"]))
 
     result = run_module(iam_oidc_provider, dict(ARGS, client_ids=["sts.amazonaws.com", "argocd"]))
