@@ -771,8 +771,8 @@ class ReplicationGroupManager:
             unchecked = [name for name in MEMBER_ONLY_ATTRIBUTES if p[name] is not None]
             if unchecked:
                 self.module.warn(
-                    f"No member cluster of {self.group_id} could be described, so "
-                    f"{', '.join(unchecked)} were not compared or changed."
+                    f"No member cluster of {self.group_id} could be described, so these "
+                    f"options were not compared or changed: {', '.join(unchecked)}"
                 )
         self.refuse_immutable(current)
         modify, changes = self.modify_parameters(current)
