@@ -23,7 +23,7 @@ description:
     value for them is accepted.
   - This module supports check mode and diff mode.
 author:
-  - Plinth engineering
+  - Plinth engineering (!UNKNOWN)
 options:
   resource_id:
     description:
@@ -297,56 +297,54 @@ from ansible_collections.amazon.aws.plugins.module_utils.transformation import (
 
 # botocore ships no EC2 waiters for flow logs; these poll DescribeFlowLogs the botocore way so a
 # freshly created (or deleted) flow log is visible before we read it back (or recreate it).
-FLOW_LOG_WAITERS = WaiterModel(
-    {
-        "version": 2,
-        "waiters": {
-            "FlowLogExists": {
-                "operation": "DescribeFlowLogs",
-                "delay": 5,
-                "maxAttempts": 24,
-                "acceptors": [
-                    {
-                        "matcher": "path",
-                        "expected": True,
-                        "argument": "length(FlowLogs[]) > `0`",
-                        "state": "success",
-                    },
-                    {
-                        "matcher": "path",
-                        "expected": False,
-                        "argument": "length(FlowLogs[]) > `0`",
-                        "state": "retry",
-                    },
-                ],
-            },
-            "FlowLogDeleted": {
-                "operation": "DescribeFlowLogs",
-                "delay": 5,
-                "maxAttempts": 24,
-                "acceptors": [
-                    {
-                        "matcher": "path",
-                        "expected": True,
-                        "argument": "length(FlowLogs[]) == `0`",
-                        "state": "success",
-                    },
-                    {
-                        "matcher": "error",
-                        "expected": "InvalidFlowLogId.NotFound",
-                        "state": "success",
-                    },
-                    {
-                        "matcher": "path",
-                        "expected": False,
-                        "argument": "length(FlowLogs[]) == `0`",
-                        "state": "retry",
-                    },
-                ],
-            },
+FLOW_LOG_WAITERS = {
+    "version": 2,
+    "waiters": {
+        "FlowLogExists": {
+            "operation": "DescribeFlowLogs",
+            "delay": 5,
+            "maxAttempts": 24,
+            "acceptors": [
+                {
+                    "matcher": "path",
+                    "expected": True,
+                    "argument": "length(FlowLogs[]) > `0`",
+                    "state": "success",
+                },
+                {
+                    "matcher": "path",
+                    "expected": False,
+                    "argument": "length(FlowLogs[]) > `0`",
+                    "state": "retry",
+                },
+            ],
         },
-    }
-)
+        "FlowLogDeleted": {
+            "operation": "DescribeFlowLogs",
+            "delay": 5,
+            "maxAttempts": 24,
+            "acceptors": [
+                {
+                    "matcher": "path",
+                    "expected": True,
+                    "argument": "length(FlowLogs[]) == `0`",
+                    "state": "success",
+                },
+                {
+                    "matcher": "error",
+                    "expected": "InvalidFlowLogId.NotFound",
+                    "state": "success",
+                },
+                {
+                    "matcher": "path",
+                    "expected": False,
+                    "argument": "length(FlowLogs[]) == `0`",
+                    "state": "retry",
+                },
+            ],
+        },
+    },
+}
 
 # Module option -> DescribeFlowLogs key of the attributes AWS cannot modify in place.
 IMMUTABLE_ATTRIBUTES = {
@@ -428,7 +426,9 @@ class VpcFlowLogManager:
 
     def wait(self, waiter_name: str, flow_log_id: str) -> None:
         # Waiters need the plain botocore client, not the retrying wrapper.
-        waiter = create_waiter_with_client(waiter_name, FLOW_LOG_WAITERS, self.client.client)
+        waiter = create_waiter_with_client(
+            waiter_name, WaiterModel(FLOW_LOG_WAITERS), self.client.client
+        )
         try:
             waiter.wait(FlowLogIds=[flow_log_id])
         except botocore.exceptions.WaiterError as e:

@@ -15,7 +15,7 @@ description:
   - List VPC flow logs, all of them or those selected by O(flow_log_ids), O(resource_ids) and
     O(filters); the selections combine with AND.
 author:
-  - Plinth engineering
+  - Plinth engineering (!UNKNOWN)
 options:
   flow_log_ids:
     description:
