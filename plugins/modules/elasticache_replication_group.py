@@ -66,6 +66,8 @@ options:
   num_node_groups:
     description:
       - Sharded (cluster mode enabled); the number of shards.
+      - A sharded group is created with C(ClusterMode=enabled); a O(cache_parameter_group_name)
+        given with it must be cluster-enabled (for example C(default.redis7.cluster.on)).
       - Reducing it removes the shards with the highest node group ids.
     type: int
   replicas_per_node_group:
