@@ -7,18 +7,13 @@ counts, log delivery and AUTH changes, finished deletions).
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import boto3
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import (
     AWSRetry,
@@ -29,54 +24,34 @@ from ansible_collections.plinth.platform.plugins.modules import (
     elasticache_replication_group as module,
 )
 from botocore.stub import Stubber
-from moto import mock_aws
 
 REGION = "us-east-1"
 TOKEN = "Sup3r-Secret-Auth-Token-0123456789"
 ARN = f"arn:aws:elasticache:{REGION}:123456789012:replicationgroup:app-cache"
 
 
-def run(args: dict[str, Any], check_mode: bool = False, diff: bool = True) -> tuple[dict, str]:
-    """Run the module in-process; return its result and the raw JSON it printed."""
-    args = dict(args, region=REGION, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    out = io.StringIO()
-    # Warnings are process-global in ansible-core; start each in-process run without the last
-    # run's, as a real module process would.
-    with (
-        mock.patch.dict(ansible_warnings._global_warnings, clear=True),
-        mock.patch.dict(ansible_warnings._global_deprecations, clear=True),
-        patch_module_args(args),
-        contextlib.redirect_stdout(out),
-        pytest.raises(SystemExit) as exit_info,
-    ):
-        module.main()
-    raw = out.getvalue()
-    result = json.loads(raw)
-    # exit_json exits 0 and fail_json 1; anything else means the module did not finish normally.
-    assert exit_info.value.code == (1 if result.get("failed") else 0), result
-    return result, raw
+@pytest.fixture
+def run(run_module: Any) -> Any:
+    """``run(args, check_mode=False, diff=True) -> (result, JSON text)`` for this module.
+
+    The JSON text is what the assertions about secrets search: everything the module returned.
+    """
+
+    def _run(args: dict[str, Any], check_mode: bool = False, diff: bool = True) -> tuple:
+        result = run_module(module, dict(args, region=REGION), check_mode=check_mode, diff=diff)
+        return result, json.dumps(result)
+
+    return _run
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's profile, endpoint (the emulator) or config must not leak into the tests.
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def moto(aws_moto: None) -> Any:
+    return boto3.client("elasticache", region_name=REGION)
 
 
 @pytest.fixture
-def moto(aws_env: None) -> Iterator[Any]:
-    with mock_aws():
-        yield boto3.client("elasticache", region_name=REGION)
-
-
-@pytest.fixture
-def stub(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+def stub(aws_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """The module's client, stubbed: for the calls moto 5.2.5 does not implement."""
     client = boto3.client("elasticache", region_name=REGION)
     stubber = Stubber(client)
 
@@ -105,7 +80,7 @@ BASE = {
 # --- moto --------------------------------------------------------------------------------------
 
 
-def test_create_then_rerun_is_unchanged(moto: Any) -> None:
+def test_create_then_rerun_is_unchanged(run: Any, moto: Any) -> None:
     result, _ = run(BASE)
     assert result["changed"] is True
     group = result["replication_group"]
@@ -125,7 +100,7 @@ def test_create_then_rerun_is_unchanged(moto: Any) -> None:
     assert "engine_version" in json.dumps(again.get("warnings", []))
 
 
-def test_check_mode_on_empty_state_creates_nothing(moto: Any) -> None:
+def test_check_mode_on_empty_state_creates_nothing(run: Any, moto: Any) -> None:
     result, _ = run(BASE, check_mode=True)
     assert result["changed"] is True
     assert result["replication_group"] == {}
@@ -133,7 +108,7 @@ def test_check_mode_on_empty_state_creates_nothing(moto: Any) -> None:
     assert moto.describe_replication_groups()["ReplicationGroups"] == []
 
 
-def test_modify_node_type_retention_failover_shows_diff(moto: Any) -> None:
+def test_modify_node_type_retention_failover_shows_diff(run: Any, moto: Any) -> None:
     run(BASE)
     changed = dict(
         BASE,
@@ -165,7 +140,7 @@ def test_modify_node_type_retention_failover_shows_diff(moto: Any) -> None:
     assert again["changed"] is False
 
 
-def test_tags_are_added_and_purged(moto: Any) -> None:
+def test_tags_are_added_and_purged(run: Any, moto: Any) -> None:
     run(BASE)
     result, _ = run(dict(BASE, tags={"team": "platform"}))
     assert result["changed"] is True
@@ -179,7 +154,9 @@ def test_tags_are_added_and_purged(moto: Any) -> None:
     ("option", "value"),
     [("port", 6380), ("at_rest_encryption_enabled", True), ("num_node_groups", 2)],
 )
-def test_immutable_change_is_refused_naming_the_option(moto: Any, option: str, value: Any) -> None:
+def test_immutable_change_is_refused_naming_the_option(
+    run: Any, moto: Any, option: str, value: Any
+) -> None:
     run(BASE)
     args = dict(BASE, **{option: value})
     if option == "num_node_groups":
@@ -190,7 +167,7 @@ def test_immutable_change_is_refused_naming_the_option(moto: Any, option: str, v
     assert result.get("changed", False) is False
 
 
-def test_absent_then_absent_again(moto: Any) -> None:
+def test_absent_then_absent_again(run: Any, moto: Any) -> None:
     run(BASE)
     absent = {"replication_group_id": "app-cache", "state": "absent", "wait": False}
     result, _ = run(absent, check_mode=True)
@@ -209,7 +186,7 @@ def test_absent_then_absent_again(moto: Any) -> None:
     assert missing["changed"] is False
 
 
-def test_auth_token_never_in_output(moto: Any) -> None:
+def test_auth_token_never_in_output(run: Any, moto: Any) -> None:
     args = dict(BASE, transit_encryption_enabled=True, auth_token=TOKEN)
     result, raw = run(args)
     assert result["changed"] is True
@@ -222,7 +199,7 @@ def test_auth_token_never_in_output(moto: Any) -> None:
 
 @pytest.mark.moto_gap(reason="moto 5.2.5 does not implement IncreaseReplicaCount")
 @pytest.mark.skip(reason="moto 5.2.5 does not implement IncreaseReplicaCount (Stubber test below)")
-def test_replica_count_increase_against_moto(moto: Any) -> None:
+def test_replica_count_increase_against_moto(run: Any, moto: Any) -> None:
     run(BASE)
     result, _ = run(dict(BASE, num_cache_clusters=3))
     assert result["replication_group"]["member_clusters"] == [
@@ -350,7 +327,7 @@ def expect_wait(stubber: Stubber, group: dict[str, Any]) -> None:
     )
 
 
-def test_rerun_engine_version_major_minor_matches_full_version(stub: Stubber) -> None:
+def test_rerun_engine_version_major_minor_matches_full_version(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
     expect_tags(stub)
     result, _ = run(FULL)
@@ -360,7 +337,7 @@ def test_rerun_engine_version_major_minor_matches_full_version(stub: Stubber) ->
     assert "warnings" not in result, result["warnings"]
 
 
-def test_engine_version_upgrade_and_downgrade(stub: Stubber) -> None:
+def test_engine_version_upgrade_and_downgrade(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
     expect_tags(stub)
     expect_wait(stub, rg())
@@ -382,7 +359,7 @@ def test_engine_version_upgrade_and_downgrade(stub: Stubber) -> None:
     assert "engine_version" in result["msg"]
 
 
-def test_replica_count_increase(stub: Stubber) -> None:
+def test_replica_count_increase(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(members=2), cluster())
     expect_tags(stub)
     expect_wait(stub, rg(members=2))
@@ -401,7 +378,7 @@ def test_replica_count_increase(stub: Stubber) -> None:
     assert len(result["replication_group"]["member_clusters"]) == 3
 
 
-def test_replica_count_decrease_runs_after_modify(stub: Stubber) -> None:
+def test_replica_count_decrease_runs_after_modify(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(members=2), cluster())
     expect_tags(stub)
     expect_wait(stub, rg(members=2))
@@ -437,7 +414,7 @@ def test_replica_count_decrease_runs_after_modify(stub: Stubber) -> None:
     assert result["diff"]["after"]["num_cache_clusters"] == 1
 
 
-def test_shard_count_and_replicas_on_sharded_group(stub: Stubber) -> None:
+def test_shard_count_and_replicas_on_sharded_group(run: Any, stub: Stubber) -> None:
     def sharded(shards: int) -> dict[str, Any]:
         groups = [
             {
@@ -505,7 +482,7 @@ def test_shard_count_and_replicas_on_sharded_group(stub: Stubber) -> None:
     )
 
 
-def test_auth_token_rotation_never_leaks(stub: Stubber) -> None:
+def test_auth_token_rotation_never_leaks(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
     expect_tags(stub)
     expect_wait(stub, rg())
@@ -529,7 +506,7 @@ def test_auth_token_rotation_never_leaks(stub: Stubber) -> None:
     assert TOKEN not in json.dumps(result["diff"])
 
 
-def test_auth_token_without_strategy_is_not_sent(stub: Stubber) -> None:
+def test_auth_token_without_strategy_is_not_sent(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
     expect_tags(stub)
     result, raw = run(dict(FULL, auth_token=TOKEN))
@@ -537,7 +514,7 @@ def test_auth_token_without_strategy_is_not_sent(stub: Stubber) -> None:
     assert TOKEN not in raw
 
 
-def test_log_delivery_enable_change_and_disable(stub: Stubber) -> None:
+def test_log_delivery_enable_change_and_disable(run: Any, stub: Stubber) -> None:
     current = rg(
         LogDeliveryConfigurations=[
             {
@@ -586,7 +563,7 @@ def test_log_delivery_enable_change_and_disable(stub: Stubber) -> None:
     ]
 
 
-def test_unchanged_log_delivery_is_not_a_change(stub: Stubber) -> None:
+def test_unchanged_log_delivery_is_not_a_change(run: Any, stub: Stubber) -> None:
     current = rg(
         LogDeliveryConfigurations=[
             {
@@ -605,7 +582,7 @@ def test_unchanged_log_delivery_is_not_a_change(stub: Stubber) -> None:
     assert result["changed"] is False
 
 
-def test_subnet_group_and_kms_key_are_immutable(stub: Stubber) -> None:
+def test_subnet_group_and_kms_key_are_immutable(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
     result, _ = run(dict(FULL, cache_subnet_group_name="other", kms_key_id="other-key"))
     assert result["failed"] is True
@@ -613,7 +590,7 @@ def test_subnet_group_and_kms_key_are_immutable(stub: Stubber) -> None:
     assert "kms_key_id" in result["msg"]
 
 
-def test_delete_waits_until_gone(stub: Stubber) -> None:
+def test_delete_waits_until_gone(run: Any, stub: Stubber) -> None:
     # A group still modifying is waited for first: ElastiCache refuses to delete it until then.
     expect_read(stub, rg(Status="modifying"), cluster())
     expect_tags(stub)
@@ -679,7 +656,9 @@ def test_normalize_has_no_token_and_snake_case() -> None:
     assert result["arn"] == ARN
 
 
-def test_create_failed_group_is_deleted_without_waiting_and_not_modified(stub: Stubber) -> None:
+def test_create_failed_group_is_deleted_without_waiting_and_not_modified(
+    run: Any, stub: Stubber
+) -> None:
     expect_read(stub, rg(Status="create-failed"), cluster())
     result, _ = run(dict(FULL, node_type="cache.m7g.large"))
     assert result["failed"] is True

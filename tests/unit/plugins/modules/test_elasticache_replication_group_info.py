@@ -6,17 +6,11 @@ clusters (moto 5.2.5 creates none for a replication group).
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import boto3
 import pytest
-from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import (
     AWSRetry,
@@ -26,60 +20,35 @@ from ansible_collections.plinth.platform.plugins.modules import (
     elasticache_replication_group_info as info,
 )
 from botocore.stub import Stubber
-from moto import mock_aws
 
 REGION = "us-east-1"
 TOKEN = "Sup3r-Secret-Auth-Token-0123456789"
 
 
-def run(args: dict[str, Any]) -> dict[str, Any]:
-    """Run the module in-process and return its result."""
-    out = io.StringIO()
-    # Warnings are process-global in ansible-core; each run starts without the last run's.
-    with (
-        mock.patch.dict(ansible_warnings._global_warnings, clear=True),
-        mock.patch.dict(ansible_warnings._global_deprecations, clear=True),
-        patch_module_args(dict(args, region=REGION)),
-        contextlib.redirect_stdout(out),
-        pytest.raises(SystemExit) as exit_info,
-    ):
-        info.main()
-    result = json.loads(out.getvalue())
-    assert exit_info.value.code == (1 if result.get("failed") else 0), result
-    return result
+@pytest.fixture
+def run(run_module: Any) -> Any:
+    """``run(args) -> result`` for this module."""
+    return lambda args: run_module(info, dict(args, region=REGION))
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's profile, endpoint (the emulator) or config must not leak into the tests.
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+def moto(aws_moto: None) -> Any:
+    client = boto3.client("elasticache", region_name=REGION)
+    for name in ("cache-a", "cache-b"):
+        client.create_replication_group(
+            ReplicationGroupId=name,
+            ReplicationGroupDescription=f"{name} description",
+            CacheNodeType="cache.t4g.small",
+            Engine="redis",
+            EngineVersion="7.1",
+            TransitEncryptionEnabled=True,
+            AuthToken=TOKEN,
+            Tags=[{"Key": "name", "Value": name}],
+        )
+    return client
 
 
-@pytest.fixture
-def moto(aws_env: None) -> Iterator[Any]:
-    with mock_aws():
-        client = boto3.client("elasticache", region_name=REGION)
-        for name in ("cache-a", "cache-b"):
-            client.create_replication_group(
-                ReplicationGroupId=name,
-                ReplicationGroupDescription=f"{name} description",
-                CacheNodeType="cache.t4g.small",
-                Engine="redis",
-                EngineVersion="7.1",
-                TransitEncryptionEnabled=True,
-                AuthToken=TOKEN,
-                Tags=[{"Key": "name", "Value": name}],
-            )
-        yield client
-
-
-def test_describe_one(moto: Any) -> None:
+def test_describe_one(run: Any, moto: Any) -> None:
     result = run({"replication_group_id": "cache-a"})
     assert result["changed"] is False
     [group] = result["replication_groups"]
@@ -93,19 +62,19 @@ def test_describe_one(moto: Any) -> None:
     assert "cache-a-001" in json.dumps(result["warnings"])
 
 
-def test_describe_all_without_members(moto: Any) -> None:
+def test_describe_all_without_members(run: Any, moto: Any) -> None:
     result = run({"include_member_clusters": False})
     ids = sorted(g["replication_group_id"] for g in result["replication_groups"])
     assert ids == ["cache-a", "cache-b"]
     assert all("member_cluster_details" not in g for g in result["replication_groups"])
 
 
-def test_unknown_id_is_an_empty_list(moto: Any) -> None:
+def test_unknown_id_is_an_empty_list(run: Any, moto: Any) -> None:
     assert run({"replication_group_id": "nope"})["replication_groups"] == []
 
 
 def test_member_cluster_details_with_stubber(
-    aws_env: None, monkeypatch: pytest.MonkeyPatch
+    run: Any, aws_moto: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = boto3.client("elasticache", region_name=REGION)
     stubber = Stubber(client)
