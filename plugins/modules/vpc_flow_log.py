@@ -248,6 +248,14 @@ flow_log:
       type: str
       returned: always
       sample: REJECT
+differing_attributes:
+  description:
+    - The immutable attributes (option names) whose requested values differ from the matching
+      flow log's, when the module fails because O(replace=false).
+  type: list
+  elements: str
+  returned: on that failure
+  sample: ["max_aggregation_interval"]
 diff:
   description:
     - The attributes of the flow log before and after the module ran, an empty dict for a flow
@@ -480,6 +488,16 @@ class VpcFlowLogManager:
     # Writing
 
     def create(self, tags: dict[str, str]) -> dict[str, Any]:
+        # Checked here rather than in the argument spec: addressing an existing flow log (to tag
+        # or delete it) does not need the role.
+        if (
+            self.params["log_destination_type"] == "cloud-watch-logs"
+            and not self.params["deliver_logs_permission_arn"]
+        ):
+            self.module.fail_json(
+                msg="deliver_logs_permission_arn is required to create a flow log with"
+                " log_destination_type cloud-watch-logs"
+            )
         self.changed = True
         if self.check_mode:
             return self.requested(tags)
@@ -546,18 +564,7 @@ class VpcFlowLogManager:
 
     # States
 
-    def validate_present(self) -> None:
-        if (
-            self.params["log_destination_type"] == "cloud-watch-logs"
-            and not self.params["deliver_logs_permission_arn"]
-        ):
-            self.module.fail_json(
-                msg="deliver_logs_permission_arn is required with log_destination_type"
-                " cloud-watch-logs"
-            )
-
     def ensure_present(self) -> dict[str, Any]:
-        self.validate_present()
         existing = self.find()
         if existing is None:
             flow_log = self.create(self.desired_tags({}))
@@ -567,10 +574,15 @@ class VpcFlowLogManager:
         differences = self.immutable_differences(existing)
         if differences:
             if not self.params["replace"]:
+                changes = ", ".join(
+                    f"{option} ({existing.get(IMMUTABLE_ATTRIBUTES[option])!r} ->"
+                    f" {self.params[option]!r})"
+                    for option in differences
+                )
                 self.module.fail_json(
                     msg=f"Flow log {existing['FlowLogId']} differs in immutable attribute(s)"
-                    f" {', '.join(differences)}; AWS cannot modify a flow log, set replace=true to"
-                    " delete and recreate it",
+                    f" {changes}; AWS cannot modify a flow log, set replace=true to delete and"
+                    " recreate it",
                     differing_attributes=differences,
                     flow_log=before,
                 )

@@ -148,7 +148,7 @@ def test_immutable_change_without_replace_fails(run_module, ec2, env, args, opti
     result = run_module(vpc_flow_log, dict(args, **{option: value}))
 
     assert result["failed"] is True
-    assert option in result["msg"]
+    assert f"{option} ({original[option]!r} -> {value!r})" in result["msg"]
     assert "replace=true" in result["msg"]
     assert result["differing_attributes"] == [option]
     [unchanged] = flow_logs(ec2)
@@ -197,6 +197,17 @@ def test_absent(run_module, ec2, args):
     again = run_module(vpc_flow_log, absent_args)
     assert again["changed"] is False
     assert again["flow_log"] == {}
+
+
+def test_existing_flow_log_is_addressed_without_the_role(run_module, ec2, args):
+    flow_log_id = run_module(vpc_flow_log, args)["flow_log"]["flow_log_id"]
+    args = {k: v for k, v in args.items() if k != "deliver_logs_permission_arn"}
+
+    result = run_module(vpc_flow_log, dict(args, tags={"Team": "platform"}))
+
+    assert result["changed"] is True
+    assert result["flow_log"]["flow_log_id"] == flow_log_id
+    assert tags_of(flow_logs(ec2)[0]) == {"Team": "platform"}
 
 
 def test_absent_only_matches_its_traffic_type(run_module, ec2, args):
@@ -289,7 +300,10 @@ def test_missing_resource_fails(run_module, args):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"deliver_logs_permission_arn": None}, "deliver_logs_permission_arn is required"),
+        (
+            {"deliver_logs_permission_arn": None},
+            "deliver_logs_permission_arn is required to create",
+        ),
         ({"log_destination": "arn:aws:s3:::bucket"}, "mutually exclusive"),
         ({"log_group_name": None}, "one of the following is required"),
         ({"log_destination_type": "s3"}, "log_destination_type is s3"),
