@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -335,3 +337,33 @@ def test_result_shape():
         "The environment config is invalid (2 errors):",
         *bad["errors"],
     ]
+
+
+GARBAGE = [None, True, 0, -1, 1.5, "", "x", "10.0.0.0/29", [], [None], {}, {"a": 1}, 99999]
+
+
+def _leaf_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    if isinstance(node, dict):
+        children = node.items()
+    elif isinstance(node, list):
+        children = enumerate(node)
+    else:
+        return [prefix]
+    return [prefix] + [p for key, sub in children for p in _leaf_paths(sub, (*prefix, key))]
+
+
+def test_garbage_anywhere_is_reported_never_raised():
+    """validate_platform reports errors, it never raises: replace random values with garbage."""
+    rng = random.Random(20261123)
+    paths = [path for path in _leaf_paths(VALID) if path]
+    for _ in range(200):
+        config = copy.deepcopy(VALID)
+        for path in rng.sample(paths, 3):
+            # An earlier replacement may have removed this path's parents: then skip it.
+            with contextlib.suppress(KeyError, IndexError, TypeError):
+                node: Any = config
+                for step in path[:-1]:
+                    node = node[step]
+                node[path[-1]] = copy.deepcopy(rng.choice(GARBAGE))
+        _config, errors = validate_platform(config)
+        assert all(error.startswith("platform") for error in errors), errors
