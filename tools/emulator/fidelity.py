@@ -21,6 +21,8 @@ DEFAULT_ACCOUNT = "123456789012"
 # ReplicaLag values set by tests, keyed by (account, region, DB instance identifier).
 _replica_lag: dict[tuple[str, str, str], float] = {}
 _lag_lock = threading.Lock()
+# Metric provider classes made at apply() time, kept alive here.
+_providers: list[type] = []
 
 
 def set_replica_lag(db_instance_identifier: str, seconds: float, region: str, account: str) -> None:
@@ -113,7 +115,8 @@ def _patch_replica_lag() -> None:
                     )
             return data
 
-    assert ReplicaLagMetrics in CloudWatchMetricProvider.__subclasses__()
+    # moto finds providers through __subclasses__(), which holds only weak references.
+    _providers.append(ReplicaLagMetrics)
 
 
 def _member_cluster(backend: Any, group: Any, cluster_id: str, az: str | None) -> Any:

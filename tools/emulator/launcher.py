@@ -94,6 +94,27 @@ def _truthy(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _cache_managed_policies() -> None:
+    """Parse moto's AWS managed policies once per process instead of on every reset.
+
+    With MOTO_IAM_LOAD_MANAGED_POLICIES each new IAM backend (after every ``/moto-api/reset``)
+    re-parses the same ~1,600-policy JSON document: most of a reset's cost in the test fixtures.
+    """
+    from moto.iam import models as iam
+
+    parsed: dict[str, Any] = json.loads(iam.aws_managed_policies_data)
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        if not iam.load_iam_aws_managed_policies():
+            return []
+        return [
+            iam.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in parsed.items()
+        ]
+
+    iam.IAMBackend._init_aws_policies = init_aws_policies  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -112,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     from werkzeug.serving import run_simple
 
+    _cache_managed_policies()
     if fidelity_enabled:
         fidelity.apply(profile)
     latency.apply(profile)
