@@ -199,3 +199,15 @@ def test_deleted_replication_group_disappears(aws: Any) -> None:
     assert elasticache.describe_cache_clusters()["CacheClusters"] == []
     # The identifier is free again.
     assert create_replication_group(elasticache, "cache")["Status"] == "available"
+
+
+def test_eks_delete_answers_deleting(aws: Any) -> None:
+    eks = aws.client("eks")
+    role = "arn:aws:iam::123456789012:role/r"
+    eks.create_cluster(name="c", roleArn=role, resourcesVpcConfig={"subnetIds": []})
+    eks.create_nodegroup(clusterName="c", nodegroupName="ng", nodeRole=role, subnets=[])
+    assert eks.delete_nodegroup(clusterName="c", nodegroupName="ng")["nodegroup"]["status"] == (
+        "DELETING"
+    )
+    assert eks.delete_cluster(name="c")["cluster"]["status"] == "DELETING"
+    eks.get_waiter("cluster_deleted").wait(name="c", WaiterConfig=FAST_WAIT)

@@ -135,14 +135,18 @@ class EmulatorHandle:
         """Wipe all emulated AWS state and the request recording."""
         self._server.reset()
 
-    def client(self, service: str, region: str = "us-east-1") -> Any:
-        """A boto3 client for ``service`` against this emulator, with fake credentials."""
+    def client(self, service: str, region: str = "us-east-1", **kwargs: Any) -> Any:
+        """A boto3 client for ``service`` against this emulator, with fake credentials.
+
+        ``kwargs`` go to ``boto3.client`` (e.g. ``config=botocore.config.Config(...)``).
+        """
         return boto3.client(
             service,
             region_name=region,
             endpoint_url=self.endpoint_url,
             aws_access_key_id=FAKE_KEY,
             aws_secret_access_key=FAKE_KEY,
+            **kwargs,
         )
 
     def set_replica_lag(

@@ -234,8 +234,23 @@ def _patch_elasticache(profile: LatencyProfile) -> None:
     wrap(ElastiCacheBackend, "delete_replication_group", deleted)
 
 
+def _patch_eks() -> None:
+    from moto.eks.models import EKSBackend
+
+    # DeleteCluster / DeleteNodegroup (EKS API Reference) answer with the resource in status
+    # DELETING; moto 5.2.5 answered with the status it had (ACTIVE). Only the response changes:
+    # without the latency profile the resource is already gone, as upstream.
+    def deleting(backend: Any, resource: Any, *args: Any, **kwargs: Any) -> Any:
+        resource.status = "DELETING"
+        return resource
+
+    wrap(EKSBackend, "delete_cluster", deleting)
+    wrap(EKSBackend, "delete_nodegroup", deleting)
+
+
 def apply(profile: LatencyProfile) -> None:
     """Install the fidelity fixes (once per process, before the latency patches)."""
     _patch_rds()
+    _patch_eks()
     _patch_replica_lag()
     _patch_elasticache(profile)

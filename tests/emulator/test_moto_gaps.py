@@ -1,0 +1,90 @@
+"""What upstream moto 5.2.5 does where the fidelity layer steps in (PLINTH_EMULATOR_FIDELITY=0).
+
+These pin down the behaviour checked before patching; when a moto upgrade fixes one, its test
+fails and the matching fix in tools/emulator/fidelity.py can go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ResponseParserError
+
+from tests.emulator.helpers import ROLE_ARN, create_db, create_replication_group
+from tests.support.emulator_fixture import EmulatorHandle, _start
+
+NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+
+
+@pytest.fixture(scope="module")
+def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorHandle]:
+    server = _start(
+        tmp_path_factory.mktemp("emulator-upstream"),
+        {"PLINTH_EMULATOR_FIDELITY": "0", "PLINTH_EMULATOR_LATENCY": "0"},
+    )
+    try:
+        handle = EmulatorHandle(server)
+        assert server.health()["fidelity"] is False
+        yield handle
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto(upstream: EmulatorHandle) -> EmulatorHandle:
+    upstream.reset()
+    return upstream
+
+
+def test_promote_keeps_both_replica_links(moto: Any) -> None:
+    rds = moto.client("rds")
+    create_db(rds, "source")
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="replica", SourceDBInstanceIdentifier="source"
+    )
+    rds.promote_read_replica(DBInstanceIdentifier="replica")
+    promoted = rds.describe_db_instances(DBInstanceIdentifier="replica")["DBInstances"][0]
+    source = rds.describe_db_instances(DBInstanceIdentifier="source")["DBInstances"][0]
+    assert promoted["ReadReplicaSourceDBInstanceIdentifier"] == "source"
+    assert source["ReadReplicaDBInstanceIdentifiers"] == ["replica"]
+
+
+def test_deleting_cross_region_replica_fails(moto: Any) -> None:
+    rds = moto.client("rds")
+    rds_west = moto.client("rds", region="us-west-2", config=NO_RETRY)
+    arn = create_db(rds, "source")["DBInstanceArn"]
+    rds_west.create_db_instance_read_replica(
+        DBInstanceIdentifier="remote", SourceDBInstanceIdentifier=arn
+    )
+    # moto raises inside the handler (list.remove): an HTML 500 page botocore cannot parse.
+    with pytest.raises(ResponseParserError, match="500 Internal Server Error"):
+        rds_west.delete_db_instance(DBInstanceIdentifier="remote", SkipFinalSnapshot=True)
+
+
+def test_no_replica_lag_metric(moto: Any) -> None:
+    rds = moto.client("rds")
+    create_db(rds, "source")
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="replica", SourceDBInstanceIdentifier="source"
+    )
+    metrics = moto.client("cloudwatch").list_metrics(Namespace="AWS/RDS")["Metrics"]
+    assert metrics == []
+
+
+def test_elasticache_members_and_deletion(moto: Any) -> None:
+    elasticache = moto.client("elasticache")
+    group = create_replication_group(elasticache, "cache", NumCacheClusters=3)
+    assert group["MemberClusters"] == ["cache-001"]
+    assert elasticache.describe_cache_clusters()["CacheClusters"] == []
+    elasticache.delete_replication_group(ReplicationGroupId="cache")
+    described = elasticache.describe_replication_groups(ReplicationGroupId="cache")
+    assert described["ReplicationGroups"][0]["Status"] == "deleting"
+
+
+def test_eks_delete_answers_active(moto: Any) -> None:
+    eks = moto.client("eks")
+    eks.create_cluster(name="c", roleArn=ROLE_ARN, resourcesVpcConfig={"subnetIds": []})
+    assert eks.delete_cluster(name="c")["cluster"]["status"] == "ACTIVE"
