@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ResponseParserError
+from botocore.parsers import ResponseParserError
 
 from tests.emulator.helpers import ROLE_ARN, create_db, create_replication_group
 from tests.support.emulator_fixture import EmulatorHandle, _start
