@@ -580,6 +580,447 @@ EKS = _dict(
     default=None,
 )
 
+# --- Storage (buckets, KMS keys, secrets) -------------------------------------------------------
+
+# Lifecycle transitions, in the only order S3 allows an object to move down them.
+S3_TRANSITION_CLASSES = (
+    "STANDARD_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER_IR",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+)
+# S3 rejects a transition to STANDARD_IA before 30 days, and any later transition less than 30
+# days after a STANDARD_IA one (objects must stay 30 days in Standard-IA).
+S3_STANDARD_IA_MIN_DAYS = 30
+S3_BUCKET_NAME_MAX = 63
+# Suffix of a bucket's cross-region replica (see the storage role).
+S3_DR_SUFFIX = "-dr"
+# The KMS key buckets and secrets use unless they name another; the storage role always creates it.
+STORAGE_DEFAULT_KMS_KEY = "storage"
+
+
+def _rule_lifecycle(rule: dict, path: str, ctx: Context) -> None:
+    transitions_path = child(path, "transitions")
+    if not ctx.valid(transitions_path):
+        return
+    transitions = rule.get("transitions") or []
+    seen: dict[str, int] = {}
+    for index, transition in enumerate(transitions):
+        cls_path = child(item(transitions_path, index), "storage_class")
+        cls = transition["storage_class"]
+        if cls in seen:
+            ctx.error(
+                cls_path, f"{describe(cls)} is a duplicate of {item(transitions_path, seen[cls])}"
+            )
+            return
+        seen[cls] = index
+    ordered = sorted(transitions, key=lambda t: S3_TRANSITION_CLASSES.index(t["storage_class"]))
+    previous: dict | None = None
+    ia_days: int | None = None
+    for transition in ordered:
+        index = transitions.index(transition)
+        days_path = child(item(transitions_path, index), "days")
+        cls, days = transition["storage_class"], transition["days"]
+        if cls == "STANDARD_IA":
+            ia_days = days
+            if days < S3_STANDARD_IA_MIN_DAYS:
+                ctx.error(
+                    days_path,
+                    f"{days} is less than {S3_STANDARD_IA_MIN_DAYS} (S3's minimum for STANDARD_IA)",
+                )
+                return
+        elif ia_days is not None and days < ia_days + S3_STANDARD_IA_MIN_DAYS:
+            ctx.error(
+                days_path,
+                f"{days} ({cls}) must be at least {S3_STANDARD_IA_MIN_DAYS} days after the"
+                f" STANDARD_IA transition ({ia_days})",
+            )
+            return
+        if previous is not None and days <= previous["days"]:
+            ctx.error(
+                days_path,
+                f"{days} ({cls}) is not after the {previous['storage_class']} transition"
+                f" ({previous['days']}); days must ascend in the order "
+                + ", ".join(S3_TRANSITION_CLASSES),
+            )
+            return
+        previous = transition
+    expiration_path = child(path, "expiration_days")
+    expiration = rule.get("expiration_days")
+    if (
+        previous is not None
+        and expiration is not None
+        and ctx.valid(expiration_path)
+        and expiration <= previous["days"]
+    ):
+        ctx.error(
+            expiration_path,
+            f"{expiration} is not after the last transition ({previous['storage_class']}"
+            f" at {previous['days']} days)",
+        )
+
+
+def _rule_bucket(bucket: dict, path: str, ctx: Context) -> None:
+    root = ctx.root
+    name_path = child(path, "name")
+    name = bucket.get("name")
+    if ctx.valid(name_path) and isinstance(name, str):
+        if name.endswith("-"):
+            ctx.error(
+                name_path, f"{describe(name)} ends with '-' (S3 names end with a letter or digit)"
+            )
+        elif ctx.valid(child(ROOT, "name"), child(ROOT, "environment")) and "name" in root:
+            full = f"{root['name']}-{root.get('environment', '')}-{name}"
+            longest = full + (S3_DR_SUFFIX if bucket.get("replicate_to_dr") else "")
+            if len(longest) > S3_BUCKET_NAME_MAX:
+                ctx.error(
+                    name_path,
+                    f"{describe(name)} makes the bucket name {describe(longest)}"
+                    f" {len(longest)} characters long, S3 allows {S3_BUCKET_NAME_MAX}",
+                )
+            elif full.endswith(("-s3alias", "--ol-s3", "--x-s3", "--table-s3")):
+                ctx.error(name_path, f"{describe(name)} ends with a suffix S3 reserves")
+    replicate_path = child(path, "replicate_to_dr")
+    if bucket.get("replicate_to_dr") is True and ctx.valid(replicate_path):
+        if not root.get("dr_region"):
+            ctx.error(replicate_path, "true needs platform.dr_region (the replica's region)")
+        elif bucket.get("versioning") is False:
+            ctx.error(
+                replicate_path, "true needs versioning: true (S3 replicates only versioned buckets)"
+            )
+    if bucket.get("versioning") is False and isinstance(bucket.get("lifecycle"), list):
+        for index, rule in enumerate(bucket["lifecycle"]):
+            if isinstance(rule, dict) and rule.get("noncurrent_expiration_days") is not None:
+                ctx.error(
+                    child(item(child(path, "lifecycle"), index), "noncurrent_expiration_days"),
+                    "needs versioning: true (an unversioned bucket has no noncurrent versions)",
+                )
+    _check_kms_key_ref(bucket, path, ctx)
+
+
+def _rule_secret(secret: dict, path: str, ctx: Context) -> None:
+    given = [key for key in ("generate", "value_from") if secret.get(key) is not None]
+    if len(given) != 1:
+        ctx.error(
+            path,
+            "give exactly one of generate or value_from"
+            + (" (both given)" if given else " (neither given)"),
+        )
+    replicate_path = child(path, "replicate_to_dr")
+    if (
+        secret.get("replicate_to_dr") is True
+        and ctx.valid(replicate_path)
+        and not ctx.root.get("dr_region")
+    ):
+        ctx.error(replicate_path, "true needs platform.dr_region (the replica's region)")
+    _check_kms_key_ref(secret, path, ctx)
+
+
+def _check_kms_key_ref(entry: dict, path: str, ctx: Context) -> None:
+    """``kms_key`` names the storage key or one of platform.kms_keys (validated before)."""
+    key_path = child(path, "kms_key")
+    key = entry.get("kms_key")
+    if not ctx.valid(key_path) or not isinstance(key, str) or key == STORAGE_DEFAULT_KMS_KEY:
+        return
+    keys = ctx.root.get("kms_keys")
+    if not isinstance(keys, list) or not ctx.valid(child(ROOT, "kms_keys")):
+        return
+    names = [k.get("name") for k in keys if isinstance(k, dict)]
+    if key not in names:
+        known = ", ".join(
+            [STORAGE_DEFAULT_KMS_KEY, *(n for n in names if n != STORAGE_DEFAULT_KMS_KEY)]
+        )
+        ctx.error(
+            key_path, f"{describe(key)} is not a key of platform.kms_keys, expected one of: {known}"
+        )
+
+
+_KMS_KEY_REF = _str(
+    pattern=r"[a-z0-9][a-z0-9-]{0,40}",
+    expect="a KMS key name from platform.kms_keys (or storage)",
+    default=STORAGE_DEFAULT_KMS_KEY,
+)
+
+TRANSITION = _dict(
+    {
+        "days": _int(required=True, minimum=0),
+        "storage_class": _str(required=True, choices=S3_TRANSITION_CLASSES),
+    }
+)
+
+LIFECYCLE_RULE = _dict(
+    {
+        "id": _str(
+            required=True,
+            pattern=r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+            expect="a rule id (^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$)",
+        ),
+        "prefix": _str(default="", pattern=r"[^\x00-\x1f]{0,1024}", expect="an object key prefix"),
+        "transitions": Spec("list", items=TRANSITION, default=[]),
+        "expiration_days": _int(minimum=1, nullable=True, default=None),
+        "noncurrent_expiration_days": _int(minimum=1, nullable=True, default=None),
+        "abort_incomplete_multipart_days": _int(minimum=1, default=7),
+    },
+    rules=(_rule_lifecycle,),
+)
+
+KMS_KEY = _dict(
+    {
+        "name": _str(
+            required=True,
+            pattern=r"[a-z0-9][a-z0-9-]{0,40}",
+            expect="a key name (^[a-z0-9][a-z0-9-]{0,40}$)",
+        ),
+        "description": _str(default=""),
+        "rotation": _bool(True),
+    }
+)
+
+BUCKET = _dict(
+    {
+        "name": _str(
+            required=True,
+            pattern=r"[a-z0-9][a-z0-9-]{1,40}",
+            expect="a bucket name (^[a-z0-9][a-z0-9-]{1,40}$)",
+        ),
+        "versioning": _bool(True),
+        "kms_key": _KMS_KEY_REF,
+        "lifecycle": Spec("list", items=LIFECYCLE_RULE, unique_key="id", default=[]),
+        "replicate_to_dr": _bool(False),
+    },
+    rules=(_rule_bucket,),
+)
+
+SECRET = _dict(
+    {
+        "name": _str(
+            required=True,
+            pattern=r"[a-z0-9][a-z0-9/_-]{0,62}",
+            expect="a secret name (^[a-z0-9][a-z0-9/_-]{0,62}$)",
+        ),
+        "description": _str(default=""),
+        "kms_key": _KMS_KEY_REF,
+        "generate": _dict(
+            {
+                "length": _int(minimum=8, maximum=4096, default=32),
+                "exclude_punctuation": _bool(False),
+            },
+            nullable=True,
+            default=None,
+        ),
+        "value_from": _str(
+            pattern=r"[A-Za-z_][A-Za-z0-9_]*",
+            expect="an Ansible variable name",
+            nullable=True,
+            default=None,
+        ),
+        "replicate_to_dr": _bool(False),
+    },
+    rules=(_rule_secret,),
+)
+
+# --- caches (the elasticache layer) ------------------------------------------------------------
+
+CACHE_ENGINES = ("redis", "valkey")
+CACHE_DEFAULT_ENGINE_VERSION = {"redis": "7.1", "valkey": "8.0"}
+# ElastiCache replication group ids: at most 40 characters; Plinth names them <name>-<env>-<cache>.
+CACHE_GROUP_ID_MAX = 40
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_HHMM = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _window_minutes(start: int, end: int, period: int) -> int:
+    """Length of a window that may wrap around midnight (or the end of the week)."""
+    return (end - start) % period
+
+
+def _check_snapshot_window(value: str, path: str, ctx: Context) -> None:
+    start, end = (_minutes(part) for part in value.split("-"))
+    if _window_minutes(start, end, 24 * 60) < 60:
+        ctx.error(path, f"{describe(value)} is shorter than 60 minutes (ElastiCache's minimum)")
+
+
+def _check_maintenance_window(value: str, path: str, ctx: Context) -> None:
+    def weekly(part: str) -> int:
+        day, hhmm = part[:3], part[4:]
+        return _WEEKDAYS.index(day) * 24 * 60 + _minutes(hhmm)
+
+    start, end = (weekly(part) for part in value.split("-"))
+    if _window_minutes(start, end, 7 * 24 * 60) < 60:
+        ctx.error(path, f"{describe(value)} is shorter than 60 minutes (ElastiCache's minimum)")
+
+
+def _check_cache_parameters(value: dict, path: str, ctx: Context) -> None:
+    if "cluster-enabled" in value:
+        ctx.error(
+            child(path, "cluster-enabled"),
+            "is set by Plinth from shards (cluster mode enabled when shards is given)",
+        )
+
+
+def _default_cache_engine_version(_ctx: Context, cache: dict) -> str:
+    engine = cache.get("engine")
+    return CACHE_DEFAULT_ENGINE_VERSION.get(engine, CACHE_DEFAULT_ENGINE_VERSION["redis"])
+
+
+def _sharded(cache: dict) -> bool:
+    return cache.get("shards") is not None
+
+
+def _default_cache_replicas(_ctx: Context, cache: dict) -> int | None:
+    return None if _sharded(cache) else 1
+
+
+def _default_replicas_per_shard(_ctx: Context, cache: dict) -> int | None:
+    return 1 if _sharded(cache) else None
+
+
+def _replica_count(cache: dict) -> Any:
+    return cache.get("replicas_per_shard") if _sharded(cache) else cache.get("replicas")
+
+
+def _default_automatic_failover(_ctx: Context, cache: dict) -> bool:
+    replicas = _replica_count(cache)
+    return _sharded(cache) or (isinstance(replicas, int) and replicas >= 1)
+
+
+def _default_multi_az(_ctx: Context, cache: dict) -> bool:
+    replicas = _replica_count(cache)
+    return cache.get("automatic_failover") is True and isinstance(replicas, int) and replicas >= 1
+
+
+def _rule_cache(cache: dict, path: str, ctx: Context) -> None:
+    def at(name: str) -> str:
+        return child(path, name)
+
+    both_counts = _sharded(cache) and cache.get("replicas") is not None
+    if ctx.valid(at("shards"), at("replicas")) and both_counts:
+        ctx.error(
+            at("replicas"),
+            f"{cache['replicas']} and shards ({cache['shards']}) are mutually exclusive: give"
+            " replicas (one primary and its replicas) or shards with replicas_per_shard",
+        )
+        return
+    if (
+        ctx.valid(at("shards"), at("replicas_per_shard"))
+        and not _sharded(cache)
+        and cache.get("replicas_per_shard") is not None
+    ):
+        ctx.error(at("replicas_per_shard"), f"{cache['replicas_per_shard']} requires shards")
+        return
+    if (
+        ctx.valid(at("auth_token"), at("transit_encryption"))
+        and cache.get("auth_token") is True
+        and cache.get("transit_encryption") is False
+    ):
+        ctx.error(at("auth_token"), "true requires transit_encryption (AUTH is only sent over TLS)")
+    counted = ("shards", "replicas", "replicas_per_shard", "automatic_failover")
+    if not ctx.valid(*(at(name) for name in counted)):
+        return
+    replicas = _replica_count(cache)
+    failover = cache.get("automatic_failover")
+    if _sharded(cache) and failover is False:
+        ctx.error(
+            at("automatic_failover"),
+            "false is not possible with shards (cluster mode enabled always fails over)",
+        )
+    elif not _sharded(cache) and failover is True and replicas == 0:
+        ctx.error(at("automatic_failover"), "true needs at least one replica (replicas is 0)")
+    elif ctx.valid(at("multi_az")) and cache.get("multi_az") is True:
+        if replicas == 0:
+            where = " in each shard" if _sharded(cache) else ""
+            ctx.error(at("multi_az"), f"true needs at least one replica{where}")
+        elif failover is not True:
+            ctx.error(at("multi_az"), "true requires automatic_failover")
+
+
+def _rule_caches(caches: dict, path: str, ctx: Context) -> None:
+    name, environment = ctx.root.get("name"), ctx.root.get("environment")
+    prefix_known = ctx.valid(child(ROOT, "name"), child(ROOT, "environment"))
+    for key in caches:
+        key_path = child(path, key)
+        if not isinstance(key, str):
+            continue
+        if not re.fullmatch(r"[a-z](-?[a-z0-9])*", key):
+            ctx.error(
+                key_path,
+                f"{describe(key)} is not a cache name (lowercase letters, digits and single"
+                " hyphens, starting with a letter, not ending with a hyphen)",
+            )
+        elif prefix_known and isinstance(name, str) and isinstance(environment, str):
+            group_id = f"{name}-{environment}-{key}"
+            if len(group_id) > CACHE_GROUP_ID_MAX:
+                ctx.error(
+                    key_path,
+                    f"{describe(key)} makes the replication group id {group_id!r}"
+                    f" {len(group_id)} characters long, expected at most {CACHE_GROUP_ID_MAX}",
+                )
+
+
+CACHE = _dict(
+    {
+        "engine": _str(choices=CACHE_ENGINES, default="redis"),
+        "engine_version": _str(
+            pattern=r"\d+\.(\d+|x)(\.\d+)?",
+            expect='an engine version string (e.g. "7.1")',
+            default=_default_cache_engine_version,
+        ),
+        "node_type": _str(
+            required=True,
+            pattern=r"cache\.[a-z0-9]+\.[a-z0-9]+",
+            expect="an ElastiCache node type (e.g. cache.r6g.xlarge)",
+        ),
+        # Defaults below read the fields above them (filled in this order).
+        "shards": _int(minimum=1, maximum=500, nullable=True, default=None),
+        "replicas_per_shard": _int(
+            minimum=0, maximum=5, nullable=True, default=_default_replicas_per_shard
+        ),
+        "replicas": _int(minimum=0, maximum=5, nullable=True, default=_default_cache_replicas),
+        "transit_encryption": _bool(True),
+        "auth_token": _bool(True),
+        "at_rest_encryption": _bool(True),
+        "automatic_failover": Spec("bool", default=_default_automatic_failover),
+        "multi_az": Spec("bool", default=_default_multi_az),
+        "snapshot_retention_days": _int(minimum=0, maximum=35, default=7),
+        "snapshot_window": _str(
+            pattern=f"{_HHMM}-{_HHMM}",
+            expect="a daily UTC window hh:mm-hh:mm (e.g. 03:00-05:00)",
+            check=_check_snapshot_window,
+            nullable=True,
+            default=None,
+        ),
+        "maintenance_window": _str(
+            pattern=f"(sun|mon|tue|wed|thu|fri|sat):{_HHMM}-(sun|mon|tue|wed|thu|fri|sat):{_HHMM}",
+            expect="a weekly UTC window ddd:hh:mm-ddd:hh:mm (e.g. sun:05:00-sun:07:00)",
+            check=_check_maintenance_window,
+            nullable=True,
+            default=None,
+        ),
+        "parameters": Spec(
+            "dict",
+            values=_str(),
+            default={},
+            check=_check_cache_parameters,
+        ),
+        "logs": _dict(
+            {
+                "slow": _bool(True),
+                "engine": _bool(True),
+                "retention_days": _int(choices=LOG_RETENTION_DAYS, default=30),
+            },
+            default={},
+        ),
+    },
+    rules=(_rule_cache,),
+)
+
+
 PLATFORM = _dict(
     {
         "name": _str(
@@ -616,8 +1057,10 @@ PLATFORM = _dict(
         "eks": EKS,
         # Reserved for later layers: accepted as given, type-checked only.
         "databases": Spec("dict", default={}),
-        "caches": Spec("dict", default={}),
-        "buckets": Spec("list", default=[]),
+        "caches": Spec("dict", values=CACHE, default={}, rules=(_rule_caches,)),
+        "kms_keys": Spec("list", items=KMS_KEY, unique_key="name", default=[]),
+        "buckets": Spec("list", items=BUCKET, unique_key="name", default=[]),
+        "secrets": Spec("list", items=SECRET, unique_key="name", default=[]),
         "monitoring": Spec("dict", default={}),
         "apps": Spec("list", default=[]),
     },

@@ -147,7 +147,16 @@ def test_valid_config_fills_defaults_and_keeps_given_values():
     assert config["eks"]["addons"] == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
     # Reserved sections pass through untouched.
     assert config["databases"] == {"main": {"engine": "postgres"}}
-    assert config["buckets"] == [{"name": "uploads"}]
+    assert config["buckets"] == [
+        {
+            "name": "uploads",
+            "versioning": True,
+            "kms_key": "storage",
+            "lifecycle": [],
+            "replicate_to_dr": False,
+        }
+    ]
+    assert config["kms_keys"] == [] and config["secrets"] == []
 
 
 def test_minimal_config_gets_every_default():
@@ -180,7 +189,9 @@ def test_minimal_config_gets_every_default():
         "eks": None,
         "databases": {},
         "caches": {},
+        "kms_keys": [],
         "buckets": [],
+        "secrets": [],
         "monitoring": {},
         "apps": [],
     }
@@ -367,3 +378,38 @@ def test_garbage_anywhere_is_reported_never_raised():
                 node[path[-1]] = copy.deepcopy(rng.choice(GARBAGE))
         _config, errors = validate_platform(config)
         assert all(error.startswith("platform") for error in errors), errors
+
+
+def test_storage_sections_fill_defaults():
+    config = ok(
+        valid(
+            kms_keys=[{"name": "analytics", "description": "Analytics data"}],
+            buckets=[
+                {
+                    "name": "raw",
+                    "kms_key": "analytics",
+                    "replicate_to_dr": True,
+                    "lifecycle": [
+                        {
+                            "id": "tiers",
+                            "transitions": [
+                                {"days": 365, "storage_class": "DEEP_ARCHIVE"},
+                                {"days": 30, "storage_class": "STANDARD_IA"},
+                                {"days": 90, "storage_class": "GLACIER_IR"},
+                            ],
+                            "noncurrent_expiration_days": 30,
+                        }
+                    ],
+                }
+            ],
+            secrets=[{"name": "db/master", "generate": {}}, {"name": "api", "value_from": "x"}],
+        )
+    )
+    assert config["kms_keys"] == [
+        {"name": "analytics", "description": "Analytics data", "rotation": True}
+    ]
+    rule = config["buckets"][0]["lifecycle"][0]
+    assert rule["prefix"] == "" and rule["expiration_days"] is None
+    assert rule["abort_incomplete_multipart_days"] == 7
+    assert config["secrets"][0]["generate"] == {"length": 32, "exclude_punctuation": False}
+    assert config["secrets"][0]["kms_key"] == "storage" and config["secrets"][1]["generate"] is None
