@@ -45,12 +45,19 @@ class PlaybookRun:
         return [t["name"] for t in self.tasks if any(r.get("changed") for r in t["hosts"].values())]
 
     def failure_messages(self) -> list[str]:
-        return [
-            str(r.get("msg", ""))
-            for t in self.tasks
-            for r in t["hosts"].values()
-            if r.get("failed") or r.get("unreachable")
-        ]
+        """Every failure message, including those of failed loop items."""
+        messages = []
+        for task in self.tasks:
+            for result in task["hosts"].values():
+                if not (result.get("failed") or result.get("unreachable")):
+                    continue
+                messages.append(f"{task['name']}: {result.get('msg', '')}")
+                messages += [
+                    f"{task['name']} [{item.get('item')}]: {item.get('msg', '')}"
+                    for item in result.get("results", [])
+                    if item.get("failed")
+                ]
+        return messages
 
     def result(self, task_name: str, host: str = "localhost") -> dict[str, Any]:
         """The result of the last task with that name (role prefix excluded)."""
