@@ -1021,6 +1021,248 @@ CACHE = _dict(
 )
 
 
+# --- databases (the rds layer) ------------------------------------------------------------------
+
+DATABASE_ENGINES = ("postgres",)
+DATABASE_STORAGE_TYPES = ("gp3", "io1", "io2")
+DATABASE_LOG_EXPORTS = ("postgresql", "upgrade")
+# RDS for PostgreSQL storage limits (RDS User Guide, "Amazon RDS DB instance storage"): 20 GiB to
+# 64 TiB; gp3 below 400 GiB runs at its 3000 IOPS / 125 MiB/s baseline and accepts neither
+# setting, from 400 GiB the minimums are 12000 IOPS / 500 MiB/s.
+DATABASE_STORAGE_RANGE = (20, 65536)
+GP3_PROVISIONED_FROM = 400
+GP3_IOPS_RANGE = (12000, 64000)
+GP3_THROUGHPUT_RANGE = (500, 4000)
+PIOPS_RANGE = (1000, 256000)
+# Maximum IOPS per GiB of provisioned-IOPS storage.
+PIOPS_RATIO = {"io1": 50, "io2": 1000}
+# Instance identifiers are <name>-<environment>-<database>[-dr|-replica-N], at most 63 characters.
+DATABASE_NAME_PATTERN = r"[a-z][a-z0-9]{0,14}"
+_DB_CLASS = r"db\.[a-z0-9]+\.[a-z0-9]+"
+
+
+def _check_db_backup_window(value: str, path: str, ctx: Context) -> None:
+    start, end = (_minutes(part) for part in value.split("-"))
+    if _window_minutes(start, end, 24 * 60) < 30:
+        ctx.error(path, f"{describe(value)} is shorter than 30 minutes (RDS's minimum)")
+
+
+def _weekly_window(value: str) -> tuple[int, int]:
+    def weekly(part: str) -> int:
+        return _WEEKDAYS.index(part[:3]) * 24 * 60 + _minutes(part[4:])
+
+    start, end = (weekly(part) for part in value.split("-"))
+    return start, end
+
+
+def _check_db_maintenance_window(value: str, path: str, ctx: Context) -> None:
+    start, end = _weekly_window(value)
+    if _window_minutes(start, end, 7 * 24 * 60) < 30:
+        ctx.error(path, f"{describe(value)} is shorter than 30 minutes (RDS's minimum)")
+
+
+def _check_db_parameters(value: dict, path: str, ctx: Context) -> None:
+    for key, setting in value.items():
+        key_path = child(path, key)
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]*", key):
+            ctx.error(key_path, f"{describe(key)} is not a parameter name")
+        elif isinstance(setting, bool) or not isinstance(setting, (str, int)):
+            ctx.error(
+                key_path,
+                f"{describe(setting)} is {_type_name(setting)}, expected a string or an integer",
+            )
+
+
+def _check_database_names(value: dict, path: str, ctx: Context) -> None:
+    for key in value:
+        if isinstance(key, str) and not re.fullmatch(DATABASE_NAME_PATTERN, key):
+            ctx.error(
+                child(path, key),
+                f"{describe(key)} is not a database name (^{DATABASE_NAME_PATTERN}$)",
+            )
+
+
+def _windows_overlap(backup: str, maintenance: str) -> bool:
+    """Whether the daily backup window meets the weekly maintenance window (minutes of the week)."""
+    week = 7 * 24 * 60
+    m_start, m_end = _weekly_window(maintenance)
+    m_len = _window_minutes(m_start, m_end, week)
+    b_start, b_end = (_minutes(part) for part in backup.split("-"))
+    b_len = _window_minutes(b_start, b_end, 24 * 60)
+    for day in range(7):
+        start = day * 24 * 60 + b_start
+        # Two intervals on a circle overlap when either start lies inside the other interval.
+        if (start - m_start) % week < m_len or (m_start - start) % week < b_len:
+            return True
+    return False
+
+
+def _storage_rules(db: dict, path: str, ctx: Context) -> None:
+    names = ("storage_type", "allocated_storage", "iops", "storage_throughput")
+    if not ctx.valid(*(child(path, n) for n in names)):
+        return
+    kind, size, iops, throughput = (db.get(n) for n in names)
+    iops_path, tp_path = child(path, "iops"), child(path, "storage_throughput")
+    if kind == "gp3":
+        if (iops is not None or throughput is not None) and size < GP3_PROVISIONED_FROM:
+            bad = iops_path if iops is not None else tp_path
+            ctx.error(
+                bad,
+                f"gp3 below {GP3_PROVISIONED_FROM} GiB (allocated_storage {size}) runs at its"
+                " baseline 3000 IOPS / 125 MiB/s and accepts no iops or storage_throughput",
+            )
+            return
+        for value, limits, field_path in (
+            (iops, GP3_IOPS_RANGE, iops_path),
+            (throughput, GP3_THROUGHPUT_RANGE, tp_path),
+        ):
+            if value is not None and not limits[0] <= value <= limits[1]:
+                ctx.error(
+                    field_path,
+                    f"{value} is out of range for gp3 from {GP3_PROVISIONED_FROM} GiB,"
+                    f" expected {limits[0]}..{limits[1]}",
+                )
+        return
+    if throughput is not None:
+        ctx.error(tp_path, f"storage_throughput is only configurable for gp3, not {kind}")
+    if iops is None:
+        ctx.error(iops_path, f"is required for storage_type {kind}")
+    elif not PIOPS_RANGE[0] <= iops <= min(PIOPS_RANGE[1], PIOPS_RATIO[kind] * size):
+        ctx.error(
+            iops_path,
+            f"{iops} is out of range for {kind} with {size} GiB, expected"
+            f" {PIOPS_RANGE[0]}..{min(PIOPS_RANGE[1], PIOPS_RATIO[kind] * size)}"
+            f" (at most {PIOPS_RATIO[kind]} IOPS per GiB)",
+        )
+
+
+def _rule_database(db: dict, path: str, ctx: Context) -> None:
+    _storage_rules(db, path, ctx)
+    size_path, max_path = child(path, "allocated_storage"), child(path, "max_allocated_storage")
+    ceiling = db.get("max_allocated_storage")
+    valid_sizes = ctx.valid(size_path, max_path)
+    if ceiling is not None and valid_sizes and ceiling <= db["allocated_storage"]:
+        ctx.error(
+            max_path,
+            f"{ceiling} is not above allocated_storage ({db['allocated_storage']});"
+            " leave it out (null) to turn storage autoscaling off",
+        )
+    backup_path, maint_path = child(path, "backup_window"), child(path, "maintenance_window")
+    if ctx.valid(backup_path, maint_path) and _windows_overlap(
+        db["backup_window"], db["maintenance_window"]
+    ):
+        ctx.error(
+            maint_path,
+            f"{describe(db['maintenance_window'])} overlaps backup_window"
+            f" {describe(db['backup_window'])}",
+        )
+    dr_path = child(path, "dr_replica")
+    dr = db.get("dr_replica")
+    if not isinstance(dr, dict) or not ctx.valid(dr_path):
+        return
+    if dr.get("instance_class") is None:
+        dr["instance_class"] = db.get("replica_instance_class")
+    retention_path = child(path, "backup_retention_days")
+    replicas = db.get("read_replicas") if ctx.valid(child(path, "read_replicas")) else 0
+    if (
+        ctx.valid(retention_path)
+        and db.get("backup_retention_days") == 0
+        and (replicas or dr.get("enabled"))
+    ):
+        ctx.error(
+            retention_path,
+            "0 turns automated backups off, which read replicas and the DR replica need"
+            " (expected 1..35)",
+        )
+    if dr.get("enabled") and ctx.valid(child(ROOT, "dr_region")) and not ctx.root.get("dr_region"):
+        ctx.error(child(dr_path, "enabled"), "needs platform.dr_region (the DR replica's region)")
+
+
+def _default_when_production(ctx: Context, _parent: dict) -> bool:
+    return ctx.root.get("environment") == "production"
+
+
+def _default_replica_class(_ctx: Context, db: dict) -> Any:
+    return db.get("instance_class", "db.r6g.large")
+
+
+DATABASE = _dict(
+    {
+        "engine": _str(choices=DATABASE_ENGINES, default="postgres"),
+        "engine_version": _str(
+            pattern=r"\d+(\.\d+)?",
+            expect='a PostgreSQL version string "N" or "N.M"',
+            default="16.4",
+        ),
+        "instance_class": _str(
+            pattern=_DB_CLASS, expect="an RDS instance class (db.*)", default="db.r6g.large"
+        ),
+        "allocated_storage": _int(
+            minimum=DATABASE_STORAGE_RANGE[0], maximum=DATABASE_STORAGE_RANGE[1], default=100
+        ),
+        "max_allocated_storage": _int(
+            minimum=DATABASE_STORAGE_RANGE[0],
+            maximum=DATABASE_STORAGE_RANGE[1],
+            nullable=True,
+            default=None,
+        ),
+        "storage_type": _str(choices=DATABASE_STORAGE_TYPES, default="gp3"),
+        "iops": _int(minimum=1, nullable=True, default=None),
+        "storage_throughput": _int(minimum=1, nullable=True, default=None),
+        "multi_az": Spec("bool", default=_default_when_production),
+        "backup_retention_days": _int(minimum=0, maximum=35, default=7),
+        "backup_window": _str(
+            pattern=f"{_HHMM}-{_HHMM}",
+            expect='a UTC window "hh:mm-hh:mm"',
+            check=_check_db_backup_window,
+            default="03:00-04:00",
+        ),
+        "maintenance_window": _str(
+            pattern=f"({'|'.join(_WEEKDAYS)}):{_HHMM}-({'|'.join(_WEEKDAYS)}):{_HHMM}",
+            expect='a UTC window "ddd:hh:mm-ddd:hh:mm" with lowercase days (sun..sat)',
+            check=_check_db_maintenance_window,
+            default="sun:04:30-sun:05:30",
+        ),
+        "performance_insights": _bool(True),
+        "log_exports": Spec(
+            "list",
+            items=_str(choices=DATABASE_LOG_EXPORTS),
+            unique=True,
+            default=list(DATABASE_LOG_EXPORTS),
+        ),
+        "deletion_protection": Spec("bool", default=_default_when_production),
+        "database_name": _str(
+            pattern=r"[A-Za-z][A-Za-z0-9_]{0,62}",
+            expect="a PostgreSQL database name (^[A-Za-z][A-Za-z0-9_]{0,62}$)",
+            default="app",
+        ),
+        "master_username": _str(
+            pattern=r"(?!rdsadmin$)[A-Za-z][A-Za-z0-9_]{0,62}",
+            expect="a user name (^[A-Za-z][A-Za-z0-9_]{0,62}$, not rdsadmin)",
+            default="plinth_admin",
+        ),
+        "parameters": Spec("dict", default={}, check=_check_db_parameters),
+        "read_replicas": _int(minimum=0, maximum=15, default=0),
+        "replica_instance_class": _str(
+            pattern=_DB_CLASS, expect="an RDS instance class (db.*)", default=_default_replica_class
+        ),
+        "dr_replica": _dict(
+            {
+                "enabled": _bool(False),
+                "instance_class": _str(
+                    pattern=_DB_CLASS,
+                    expect="an RDS instance class (db.*)",
+                    nullable=True,
+                    default=None,
+                ),
+            },
+            default={},
+        ),
+    },
+    rules=(_rule_database,),
+)
+
+
 PLATFORM = _dict(
     {
         "name": _str(
@@ -1055,8 +1297,8 @@ PLATFORM = _dict(
         "tags": _str_map(default={}, check=_check_tags),
         "network": NETWORK,
         "eks": EKS,
+        "databases": Spec("dict", values=DATABASE, default={}, check=_check_database_names),
         # Reserved for later layers: accepted as given, type-checked only.
-        "databases": Spec("dict", default={}),
         "caches": Spec("dict", values=CACHE, default={}, rules=(_rule_caches,)),
         "kms_keys": Spec("list", items=KMS_KEY, unique_key="name", default=[]),
         "buckets": Spec("list", items=BUCKET, unique_key="name", default=[]),

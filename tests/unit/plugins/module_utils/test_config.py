@@ -145,8 +145,30 @@ def test_valid_config_fills_defaults_and_keeps_given_values():
         "scheduler",
     ]
     assert config["eks"]["addons"] == ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver"]
-    # Reserved sections pass through untouched.
-    assert config["databases"] == {"main": {"engine": "postgres"}}
+    # Databases get every default (production: Multi-AZ and deletion protection on).
+    assert config["databases"]["main"] == {
+        "engine": "postgres",
+        "engine_version": "16.4",
+        "instance_class": "db.r6g.large",
+        "allocated_storage": 100,
+        "max_allocated_storage": None,
+        "storage_type": "gp3",
+        "iops": None,
+        "storage_throughput": None,
+        "multi_az": True,  # production
+        "backup_retention_days": 7,
+        "backup_window": "03:00-04:00",
+        "maintenance_window": "sun:04:30-sun:05:30",
+        "performance_insights": True,
+        "log_exports": ["postgresql", "upgrade"],
+        "deletion_protection": True,  # production
+        "database_name": "app",
+        "master_username": "plinth_admin",
+        "parameters": {},
+        "read_replicas": 0,
+        "replica_instance_class": "db.r6g.large",
+        "dr_replica": {"enabled": False, "instance_class": "db.r6g.large"},
+    }
     assert config["buckets"] == [
         {
             "name": "uploads",
