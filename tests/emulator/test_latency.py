@@ -239,3 +239,40 @@ def test_parallel_provisioning_overlaps(aws_latency: Any) -> None:
     # Figures only (no timed assertion): all three ran concurrently, so waiting for all of them
     # takes about the longest transition, not the sum.
     print(f"parallel: all available {time.monotonic() - start:.1f}s after the first wait")
+
+
+def test_operations_on_resources_in_transition_are_refused(aws_latency: Any) -> None:
+    """A caller that does not wait for a transition fails as it would on AWS."""
+    rds = aws_latency.client("rds")
+    create_db(rds, "db-busy")
+    with pytest.raises(ClientError) as err:
+        rds.modify_db_instance(DBInstanceIdentifier="db-busy", AllocatedStorage=40)
+    assert err.value.response["Error"]["Code"] == "InvalidDBInstanceState"
+    with pytest.raises(ClientError, match="InvalidDBInstanceState"):
+        rds.create_db_instance_read_replica(
+            DBInstanceIdentifier="db-busy-replica", SourceDBInstanceIdentifier="db-busy"
+        )
+    waited(rds.get_waiter("db_instance_available"), DBInstanceIdentifier="db-busy")
+    rds.create_db_instance_read_replica(
+        DBInstanceIdentifier="db-busy-replica", SourceDBInstanceIdentifier="db-busy"
+    )
+    with pytest.raises(ClientError, match="InvalidDBInstanceState"):
+        rds.promote_read_replica(DBInstanceIdentifier="db-busy-replica")
+
+    elasticache = aws_latency.client("elasticache")
+    create_replication_group(elasticache, "cache-busy")
+    with pytest.raises(ClientError) as err:
+        elasticache.modify_replication_group(
+            ReplicationGroupId="cache-busy", SnapshotRetentionLimit=1
+        )
+    assert err.value.response["Error"]["Code"] == "InvalidReplicationGroupState"
+
+    ec2, eks = aws_latency.client("ec2"), aws_latency.client("eks")
+    _, subnets = network(ec2)
+    eks.create_cluster(name="busy", roleArn=ROLE_ARN, resourcesVpcConfig={"subnetIds": subnets})
+    waited(eks.get_waiter("cluster_active"), name="busy")
+    eks.create_nodegroup(clusterName="busy", nodegroupName="ng", nodeRole=ROLE_ARN, subnets=subnets)
+    with pytest.raises(ClientError, match="ResourceInUseException"):
+        eks.update_nodegroup_config(
+            clusterName="busy", nodegroupName="ng", labels={"addOrUpdateLabels": {"a": "b"}}
+        )

@@ -31,6 +31,18 @@ def wrap(cls: type, name: str, after: Callable[..., Any]) -> None:
     setattr(cls, name, wrapper)
 
 
+def require(cls: type, name: str, check: Callable[..., None]) -> None:
+    """Call ``check(self, *args, **kwargs)``, which raises as AWS would, before ``cls.name``."""
+    original = getattr(cls, name)
+
+    @functools.wraps(original)
+    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        check(self, *args, **kwargs)
+        return original(self, *args, **kwargs)
+
+    setattr(cls, name, checked)
+
+
 def _arg(args: tuple[Any, ...], kwargs: dict[str, Any], index: int, name: str) -> Any:
     return kwargs[name] if name in kwargs else args[index]
 
@@ -54,9 +66,30 @@ def _patch_nat(profile: LatencyProfile) -> None:
 
 
 def _patch_rds(profile: LatencyProfile) -> None:
+    from moto.rds.exceptions import RDSClientError
     from moto.rds.models import DBInstance, RDSBackend
 
     timed.install(DBInstance, "status")
+
+    # ModifyDBInstance, PromoteReadReplica and CreateDBInstanceReadReplica (RDS API Reference)
+    # fail with InvalidDBInstanceState unless the instance (the source, for a replica) is
+    # available: a caller that does not wait for its transitions fails as it would on AWS.
+    def must_be_available(db: Any) -> None:
+        if db is not None and db.status != "available":
+            raise RDSClientError(
+                "InvalidDBInstanceState",
+                f"Database instance {db.db_instance_identifier} is not in available state "
+                f"(it is {db.status}).",
+            )
+
+    def check_modify(backend: Any, db_instance_identifier: str, *args: Any, **kw: Any) -> None:
+        must_be_available(backend.databases.get(db_instance_identifier))
+
+    def check_promote(backend: Any, db_kwargs: dict[str, Any], *args: Any, **kw: Any) -> None:
+        must_be_available(backend.databases.get(db_kwargs["db_instance_identifier"]))
+
+    def check_replica(backend: Any, db_kwargs: dict[str, Any], *args: Any, **kw: Any) -> None:
+        must_be_available(backend.find_db_from_id(db_kwargs["source_db_instance_identifier"]))
 
     def created(backend: Any, db: Any, *args: Any, **kwargs: Any) -> Any:
         key = "RDS_CREATE_MULTI_AZ" if getattr(db, "multi_az", False) else "RDS_CREATE"
@@ -99,6 +132,9 @@ def _patch_rds(profile: LatencyProfile) -> None:
         lambda b, a, k: b.databases.get(_arg(a, k, 0, "db_instance_identifier")),
     )
     wrap(RDSBackend, "delete_db_instance", deleted)
+    require(RDSBackend, "modify_db_instance", check_modify)
+    require(RDSBackend, "promote_read_replica", check_promote)
+    require(RDSBackend, "create_db_instance_read_replica", check_replica)
     wrap(RDSBackend, "create_db_instance", created)
     wrap(RDSBackend, "create_db_instance_read_replica", replica_created)
     wrap(RDSBackend, "modify_db_instance", modified)
@@ -106,6 +142,7 @@ def _patch_rds(profile: LatencyProfile) -> None:
 
 
 def _patch_eks(profile: LatencyProfile) -> None:
+    from moto.eks.exceptions import ResourceInUseException
     from moto.eks.models import Cluster, EKSBackend, Nodegroup
 
     timed.install(Cluster, "status")
@@ -126,6 +163,21 @@ def _patch_eks(profile: LatencyProfile) -> None:
         timed.begin(nodegroup, "status", "UPDATING", profile.seconds("EKS_NODEGROUP_UPDATE"))
         # UpdateNodegroupConfig returns an update that is InProgress until the node group is done.
         return {**update, "status": "InProgress"}
+
+    # UpdateNodegroupConfig (EKS API Reference) is refused with ResourceInUseException while the
+    # node group is not ACTIVE (creating, updating, deleting).
+    def check_update(backend: Any, *args: Any, **kwargs: Any) -> None:
+        cluster = backend.clusters.get(_arg(args, kwargs, 0, "cluster_name"))
+        name = _arg(args, kwargs, 1, "nodegroup_name")
+        nodegroup = cluster.nodegroups.get(name) if cluster is not None else None
+        if nodegroup is not None and nodegroup.status != "ACTIVE":
+            raise ResourceInUseException(
+                clusterName=nodegroup.cluster_name,
+                nodegroupName=name,
+                fargateProfileName=None,
+                addonName=None,
+                message=f"Nodegroup {name} is currently {nodegroup.status}, not ACTIVE",
+            )
 
     def cluster_deleted(backend: Any, cluster: Any, *args: Any, **kwargs: Any) -> Any:
         if timed.is_ghost(cluster):
@@ -172,6 +224,7 @@ def _patch_eks(profile: LatencyProfile) -> None:
     )
     wrap(EKSBackend, "create_cluster", cluster_created)
     wrap(EKSBackend, "create_nodegroup", nodegroup_created)
+    require(EKSBackend, "update_nodegroup_config", check_update)
     wrap(EKSBackend, "update_nodegroup_config", nodegroup_updated)
     wrap(EKSBackend, "delete_cluster", cluster_deleted)
     wrap(EKSBackend, "delete_nodegroup", nodegroup_deleted)
@@ -194,6 +247,7 @@ def _guard_ghost_delete(
 
 
 def _patch_elasticache(profile: LatencyProfile) -> None:
+    from moto.elasticache.exceptions import ElastiCacheException
     from moto.elasticache.models import CacheCluster, ElastiCacheBackend, ReplicationGroup
 
     timed.install(ReplicationGroup, "status")
@@ -220,6 +274,17 @@ def _patch_elasticache(profile: LatencyProfile) -> None:
             timed.begin(cluster, "cache_cluster_status", "modifying", seconds)
         return group
 
+    # ModifyReplicationGroup (ElastiCache API Reference) fails with InvalidReplicationGroupState
+    # while the group is not available.
+    def check_modify(backend: Any, replication_group_id: str, *args: Any, **kw: Any) -> None:
+        group = backend.replication_groups.get(replication_group_id)
+        if group is not None and group.status != "available":
+            raise ElastiCacheException(
+                "InvalidReplicationGroupState",
+                f"Replication group {replication_group_id} is {group.status}, not available.",
+            )
+
+    require(ElastiCacheBackend, "modify_replication_group", check_modify)
     # Deletion (deleting -> gone) is done by the fidelity layer, with the profile's duration.
     wrap(ElastiCacheBackend, "create_replication_group", created)
     wrap(ElastiCacheBackend, "modify_replication_group", modified)
