@@ -1,0 +1,409 @@
+#!/usr/bin/python
+# ruff: noqa: E402  (Ansible requires DOCUMENTATION/EXAMPLES/RETURN before any import)
+
+# Copyright: Plinth engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: rds_parameter_group
+version_added: 0.1.0
+short_description: Manage an RDS DB parameter group and the parameters set in it
+description:
+  - Create, tag or delete an RDS DB parameter group, and make the parameters set in it
+    (C(Source=user)) exactly O(parameters), or at least O(parameters) with
+    O(purge_parameters=false).
+  - Unlike M(amazon.aws.rds_instance_param_group), a parameter that cannot be set (unknown to the
+    family, or not modifiable) makes the module fail instead of being skipped with a returned
+    C(errors) list, and a group that does not exist is recognised whether the API answers
+    C(DBParameterGroupNotFound) or an empty list.
+  - Parameters whose C(ApplyType) is C(dynamic) are applied immediately, all others (static, or
+    unknown because the API does not report it) at the next reboot (C(pending-reboot)), which AWS
+    accepts for every parameter.
+  - This module supports check mode and diff mode.
+author:
+  - Plinth engineering (!UNKNOWN)
+options:
+  name:
+    description:
+      - The name of the DB parameter group.
+    required: true
+    type: str
+  family:
+    description:
+      - The DB parameter group family, for example V(postgres16).
+      - Required to create the group; it cannot be changed afterwards (the module fails when it
+        differs).
+    type: str
+  description:
+    description:
+      - The description of the group, set when it is created (AWS cannot change it).
+      - Defaults to the group's name.
+    type: str
+  parameters:
+    description:
+      - Parameter names and values. Values are compared and sent as strings.
+    type: dict
+    default: {}
+  purge_parameters:
+    description:
+      - Whether parameters set in the group but not in O(parameters) are reset to the engine
+        default (C(ResetDBParameterGroup)).
+    type: bool
+    default: true
+  state:
+    description:
+      - V(present) to ensure the group, V(absent) to delete it.
+    default: present
+    choices: [present, absent]
+    type: str
+notes:
+  - The moto emulator (5.2.5) answers C(DescribeDBParameterGroups) for a missing group with an
+    empty list instead of C(DBParameterGroupNotFound); this is what makes
+    M(amazon.aws.rds_instance_param_group) fail with C(list index out of range) on create.
+  - The moto emulator (5.2.5) lists in C(DescribeDBParameters) only the parameters that were set,
+    without C(ApplyType), C(IsModifiable) or C(DataType); names are then not checked against the
+    family and every parameter is applied C(pending-reboot).
+  - The moto emulator (5.2.5) does not implement C(ResetDBParameterGroup), so purging parameters
+    fails against it.
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+# Note: These examples do not set authentication details, see the AWS Guide for details.
+- name: PostgreSQL 16 parameters for the main database
+  plinth.platform.rds_parameter_group:
+    name: bioinvest-production-main
+    family: postgres16
+    description: Parameters of the main database
+    parameters:
+      log_min_duration_statement: 500
+      shared_preload_libraries: pg_stat_statements
+    tags:
+      Environment: production
+
+- name: The same group in the DR region, for the cross-region replica
+  plinth.platform.rds_parameter_group:
+    name: bioinvest-production-main
+    family: postgres16
+    region: us-west-2
+    parameters:
+      log_min_duration_statement: 500
+
+- name: Delete the group
+  plinth.platform.rds_parameter_group:
+    name: bioinvest-production-main
+    state: absent
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the group was created, deleted, tagged or its parameters changed.
+  type: bool
+  returned: always
+  sample: true
+parameter_group:
+  description:
+    - The group after the module ran, or the group that was deleted (O(state=absent)).
+    - An empty dict when O(state=absent) and the group did not exist.
+  type: dict
+  returned: always
+  contains:
+    db_parameter_group_name:
+      description: The name of the group.
+      type: str
+      returned: when the group exists
+      sample: bioinvest-production-main
+    db_parameter_group_family:
+      description: The family of the group.
+      type: str
+      returned: when the group exists
+      sample: postgres16
+    description:
+      description: The description of the group.
+      type: str
+      returned: when the group exists
+      sample: Parameters of the main database
+    db_parameter_group_arn:
+      description: The ARN of the group (not known in check mode before creation).
+      type: str
+      returned: when the group exists
+      sample: arn:aws:rds:us-east-1:123456789012:pg:bioinvest-production-main
+    parameters:
+      description: The parameters set in the group (C(Source=user)), name to value.
+      type: dict
+      returned: when the group exists
+      sample: {"log_min_duration_statement": "500"}
+    tags:
+      description: The tags of the group.
+      type: dict
+      returned: when the group exists
+      sample: {"Environment": "production"}
+"""
+
+from typing import Any
+
+try:  # noqa: SIM105 (the import-sanity pattern Ansible expects)
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
+
+# ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters per call.
+BATCH = 20
+
+
+def _batches(items: list[Any]) -> list[list[Any]]:
+    return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
+
+
+class ParameterGroupManager:
+    def __init__(self, module: AnsibleAWSModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.name = module.params["name"]
+        self.client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+        self.changed = False
+
+    def describe(self) -> dict[str, Any] | None:
+        try:
+            groups = self.client.describe_db_parameter_groups(
+                aws_retry=True, DBParameterGroupName=self.name
+            )["DBParameterGroups"]
+        except is_boto3_error_code("DBParameterGroupNotFound"):
+            return None
+        except (
+            botocore.exceptions.ClientError,
+            botocore.exceptions.BotoCoreError,
+        ) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg=f"Could not describe parameter group {self.name}")
+        return groups[0] if groups else None
+
+    def all_parameters(self, **filters: Any) -> list[dict[str, Any]]:
+        try:
+            paginator = self.client.get_paginator("describe_db_parameters")
+            return (
+                paginator.paginate(DBParameterGroupName=self.name, **filters)
+                .build_full_result()
+                .get("Parameters", [])
+            )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=f"Could not describe the parameters of {self.name}")
+
+    def tags(self, arn: str) -> dict[str, str]:
+        try:
+            tags = self.client.list_tags_for_resource(aws_retry=True, ResourceName=arn)["TagList"]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=f"Could not list the tags of {self.name}")
+        return boto3_tag_list_to_ansible_dict(tags)
+
+    def view(self, group: dict[str, Any], parameters: dict[str, str], tags: dict[str, str]):
+        return {
+            "db_parameter_group_name": group.get("DBParameterGroupName", self.name),
+            "db_parameter_group_family": group.get("DBParameterGroupFamily"),
+            "description": group.get("Description"),
+            "db_parameter_group_arn": group.get("DBParameterGroupArn"),
+            "parameters": parameters,
+            "tags": tags,
+        }
+
+    def create(self) -> dict[str, Any]:
+        family = self.params["family"]
+        if not family:
+            self.module.fail_json(msg=f"family is required to create parameter group {self.name}")
+        request = {
+            "DBParameterGroupName": self.name,
+            "DBParameterGroupFamily": family,
+            "Description": self.params["description"] or self.name,
+        }
+        if self.params["tags"]:
+            request["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
+        self.changed = True
+        if self.module.check_mode:
+            return request
+        try:
+            return self.client.create_db_parameter_group(aws_retry=True, **request)[
+                "DBParameterGroup"
+            ]
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=f"Could not create parameter group {self.name}")
+
+    def update_tags(self, arn: str, current: dict[str, str]) -> dict[str, str]:
+        if self.params["tags"] is None:
+            return current
+        to_set, to_remove = compare_aws_tags(
+            current, self.params["tags"], purge_tags=self.params["purge_tags"]
+        )
+        if not to_set and not to_remove:
+            return current
+        self.changed = True
+        desired = {k: v for k, v in current.items() if k not in to_remove}
+        desired.update(to_set)
+        if self.module.check_mode:
+            return desired
+        try:
+            if to_remove:
+                self.client.remove_tags_from_resource(
+                    aws_retry=True, ResourceName=arn, TagKeys=to_remove
+                )
+            if to_set:
+                self.client.add_tags_to_resource(
+                    aws_retry=True, ResourceName=arn, Tags=ansible_dict_to_boto3_tag_list(to_set)
+                )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=f"Could not tag parameter group {self.name}")
+        return desired
+
+    def plan_parameters(
+        self, listing: list[dict[str, Any]], current: dict[str, str]
+    ) -> tuple[list[dict[str, str]], list[str]]:
+        """The parameters to modify (with their apply method) and the names to reset."""
+        desired = {name: str(value) for name, value in self.params["parameters"].items()}
+        known = {p["ParameterName"]: p for p in listing}
+        # AWS lists every parameter of the family with its ApplyType; a listing without it (the
+        # emulator lists only the parameters set) cannot tell unknown names apart.
+        complete = any("ApplyType" in p for p in listing)
+        problems = []
+        modify = []
+        for name, value in desired.items():
+            meta = known.get(name)
+            if meta is None and complete:
+                problems.append(f"{name} is not a parameter of this group's family")
+                continue
+            if meta is not None and meta.get("IsModifiable") is False:
+                problems.append(f"{name} is not modifiable")
+                continue
+            if current.get(name) == value:
+                continue
+            dynamic = meta is not None and meta.get("ApplyType") == "dynamic"
+            method = "immediate" if dynamic else "pending-reboot"
+            modify.append({"ParameterName": name, "ParameterValue": value, "ApplyMethod": method})
+        if problems:
+            self.module.fail_json(
+                msg=f"Parameter group {self.name}: " + "; ".join(problems), problems=problems
+            )
+        reset = []
+        if self.params["purge_parameters"]:
+            reset = sorted(name for name in current if name not in desired)
+        return modify, reset
+
+    def apply_parameters(self, modify: list[dict[str, str]], reset: list[str]) -> None:
+        if not modify and not reset:
+            return
+        self.changed = True
+        if self.module.check_mode:
+            return
+        try:
+            for batch in _batches(modify):
+                self.client.modify_db_parameter_group(
+                    aws_retry=True, DBParameterGroupName=self.name, Parameters=batch
+                )
+            for batch in _batches(reset):
+                self.client.reset_db_parameter_group(
+                    aws_retry=True,
+                    DBParameterGroupName=self.name,
+                    Parameters=[
+                        {"ParameterName": n, "ApplyMethod": "pending-reboot"} for n in batch
+                    ],
+                )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=f"Could not set the parameters of {self.name}")
+
+    def ensure_present(self) -> dict[str, Any]:
+        group = self.describe()
+        before: dict[str, Any] = {}
+        if group is None:
+            group = self.create()
+            listing: list[dict[str, Any]] = []
+            current: dict[str, str] = {}
+            tags = dict(self.params["tags"] or {})
+            if not self.module.check_mode:
+                # A new group's listing tells which names exist and how they apply (AWS).
+                listing = self.all_parameters()
+        else:
+            family = self.params["family"]
+            if family and family != group.get("DBParameterGroupFamily"):
+                self.module.fail_json(
+                    msg=f"Parameter group {self.name} has family"
+                    f" {group.get('DBParameterGroupFamily')}, not {family}; AWS cannot change it"
+                )
+            listing = self.all_parameters()
+            current = {
+                p["ParameterName"]: p.get("ParameterValue")
+                for p in self.all_parameters(Source="user")
+            }
+            old_tags = self.tags(group["DBParameterGroupArn"])
+            before = self.view(group, current, old_tags)
+            tags = self.update_tags(group["DBParameterGroupArn"], old_tags)
+        modify, reset = self.plan_parameters(listing, current)
+        self.apply_parameters(modify, reset)
+        after = {k: v for k, v in current.items() if k not in reset}
+        after.update({p["ParameterName"]: p["ParameterValue"] for p in modify})
+        return {"before": before, "after": self.view(group, after, tags)}
+
+    def ensure_absent(self) -> dict[str, Any]:
+        group = self.describe()
+        if group is None:
+            return {"before": {}, "after": {}}
+        current = {
+            p["ParameterName"]: p.get("ParameterValue") for p in self.all_parameters(Source="user")
+        }
+        before = self.view(group, current, self.tags(group["DBParameterGroupArn"]))
+        self.changed = True
+        if not self.module.check_mode:
+            try:
+                self.client.delete_db_parameter_group(
+                    aws_retry=True, DBParameterGroupName=self.name
+                )
+            except is_boto3_error_code("DBParameterGroupNotFound"):
+                pass
+            except (
+                botocore.exceptions.ClientError,
+                botocore.exceptions.BotoCoreError,
+            ) as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(e, msg=f"Could not delete parameter group {self.name}")
+        return {"before": before, "after": {}}
+
+    def process(self) -> None:
+        if self.params["state"] == "present":
+            diff = self.ensure_present()
+            result = {"changed": self.changed, "parameter_group": diff["after"]}
+        else:
+            diff = self.ensure_absent()
+            result = {"changed": self.changed, "parameter_group": diff["before"]}
+        if self.module._diff:
+            result["diff"] = diff
+        self.module.exit_json(**result)
+
+
+def main() -> None:
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        family=dict(type="str"),
+        description=dict(type="str"),
+        parameters=dict(type="dict", default={}),
+        purge_parameters=dict(type="bool", default=True),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    ParameterGroupManager(module).process()
+
+
+if __name__ == "__main__":
+    main()
