@@ -1,0 +1,686 @@
+#!/usr/bin/python
+# ruff: noqa: E402  (Ansible requires DOCUMENTATION/EXAMPLES/RETURN before any import)
+# Copyright: Plinth engineering
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: eks_nodegroup
+version_added: 0.1.0
+short_description: Manage an Amazon EKS managed node group
+description:
+  - Create, update and delete a managed node group of an Amazon EKS cluster.
+  - An existing node group is updated in place where EKS allows it. Scaling, Kubernetes labels,
+    taints and the update configuration change with a single C(UpdateNodegroupConfig) call that
+    adds, updates and removes exactly the labels and taints that differ; the Kubernetes
+    version, the AMI release version and the launch template version change with
+    C(UpdateNodegroupVersion). Settings EKS cannot change (node role, subnets, instance types,
+    capacity type, AMI type, disk size, launch template) make the module fail with their old
+    and new values instead of being ignored.
+  - Written because M(community.aws.eks_nodegroup) fails on an existing node group whose
+    description has no C(updateConfig), cannot update taints (it indexes a list with a string)
+    and only adds labels whose key is new.
+author: Plinth engineering (!UNKNOWN)
+options:
+  cluster_name:
+    description:
+      - Name of the EKS cluster.
+    required: true
+    type: str
+  name:
+    description:
+      - Name of the node group.
+    required: true
+    type: str
+    aliases: [nodegroup_name]
+  node_role:
+    description:
+      - ARN of the IAM role of the nodes. Required to create a node group.
+    type: str
+  subnets:
+    description:
+      - IDs of the subnets the nodes are launched in. Required to create a node group.
+    type: list
+    elements: str
+  scaling_config:
+    description:
+      - Size of the node group's Auto Scaling group.
+      - When omitted on creation, EKS's defaults apply (1 node; 1..2). For an existing node group
+        only the given sizes are compared.
+    type: dict
+    suboptions:
+      min_size:
+        description: Minimum number of nodes.
+        type: int
+      max_size:
+        description: Maximum number of nodes.
+        type: int
+      desired_size:
+        description:
+          - Wanted number of nodes. Omit it when an autoscaler owns the size, so that the module
+            does not undo its changes.
+        type: int
+  instance_types:
+    description:
+      - Instance types of the nodes (several for C(SPOT) diversification).
+    type: list
+    elements: str
+  capacity_type:
+    description:
+      - Purchase option of the nodes.
+    type: str
+    choices: [ON_DEMAND, SPOT, CAPACITY_BLOCK]
+  ami_type:
+    description:
+      - AMI type of the nodes, for example C(AL2023_x86_64_STANDARD) or, for GPUs,
+        C(AL2023_x86_64_NVIDIA).
+    type: str
+  disk_size:
+    description:
+      - Root volume size in GiB. Not allowed together with O(launch_template), which then
+        defines the volumes.
+    type: int
+  labels:
+    description:
+      - The complete set of Kubernetes labels EKS puts on the nodes; labels not listed are
+        removed. When omitted, the labels are left as they are.
+    type: dict
+  taints:
+    description:
+      - The complete set of Kubernetes taints EKS puts on the nodes, identified by key and
+        effect; taints not listed are removed. When omitted, the taints are left as they are.
+    type: list
+    elements: dict
+    suboptions:
+      key:
+        description: Taint key.
+        type: str
+        required: true
+      value:
+        description: Taint value.
+        type: str
+        default: ""
+      effect:
+        description: Taint effect.
+        type: str
+        required: true
+        choices: [NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE]
+  launch_template:
+    description:
+      - The EC2 launch template of the nodes, by O(launch_template.id) or O(launch_template.name).
+      - A node group keeps the template it was created with; only its version can change.
+    type: dict
+    suboptions:
+      id:
+        description: ID of the launch template.
+        type: str
+      name:
+        description: Name of the launch template.
+        type: str
+      version:
+        description:
+          - Version of the launch template, as a number.
+          - When omitted on creation, EKS uses the template's default version; for an existing
+            node group, the version is left as it is.
+        type: str
+  update_config:
+    description:
+      - How many nodes EKS may replace at once during an update, as a count or a percentage.
+      - EKS's default is one node; a node group whose description has no update configuration
+        is taken to have that default.
+    type: dict
+    suboptions:
+      max_unavailable:
+        description: Number of nodes.
+        type: int
+      max_unavailable_percentage:
+        description: Percentage of nodes.
+        type: int
+  version:
+    description:
+      - Kubernetes version of the nodes. On creation, the cluster's version when omitted; a
+        different version for an existing node group updates it with
+        C(UpdateNodegroupVersion).
+    type: str
+  release_version:
+    description:
+      - AMI release version of the nodes (EKS-optimised AMIs only). When omitted, the latest
+        release is used on creation and the current one is left as it is.
+    type: str
+  force_update:
+    description:
+      - On a version update, replace nodes even when pod disruption budgets block draining them.
+    type: bool
+    default: false
+  state:
+    description:
+      - Whether the node group should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait:
+    description:
+      - Wait for the node group to be C(ACTIVE) after creation or update (C(nodegroup_active)
+        waiter), or to be gone after deletion (C(nodegroup_deleted) waiter).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - How many seconds to wait when waiting.
+    type: int
+    default: 1800
+notes:
+  - EKS accepts one update at a time; when both a configuration and a version update are
+    needed, the module waits for the node group to be C(ACTIVE) between them.
+  - The embedded moto emulator does not implement C(UpdateNodegroupVersion) (tested with botocore
+    stubs), its C(TagResource) and C(UntagResource) only know clusters (tag changes of an
+    existing node group are tested with stubs too), and its C(CreateNodegroup) ignores
+    C(updateConfig), so a node group created there reports none until it is updated.
+  - O(purge_tags=true) never removes tags whose key starts with C(aws:).
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.tags
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Spot GPU node group, tainted so only GPU workloads land there
+  plinth.platform.eks_nodegroup:
+    cluster_name: shop-production
+    name: gpu
+    node_role: arn:aws:iam::123456789012:role/shop-production-eks-node
+    subnets: [subnet-0a1, subnet-0b2, subnet-0c3]
+    instance_types: [g4dn.xlarge, p3.2xlarge]
+    capacity_type: SPOT
+    ami_type: AL2023_x86_64_NVIDIA
+    scaling_config: {min_size: 0, desired_size: 1, max_size: 4}
+    labels: {workload: gpu}
+    taints:
+      - {key: nvidia.com/gpu, value: "true", effect: NO_SCHEDULE}
+    launch_template: {name: shop-production-gpu, version: "1"}
+    update_config: {max_unavailable: 1}
+    wait: true
+
+- name: Remove the node group
+  plinth.platform.eks_nodegroup:
+    cluster_name: shop-production
+    name: gpu
+    state: absent
+    wait: true
+"""
+
+RETURN = r"""
+nodegroup:
+  description: The node group as EKS describes it (keys snake-cased, label, taint and tag keys as
+    given); empty when it does not exist or is only about to be created in check mode.
+  returned: always
+  type: dict
+  contains:
+    nodegroup_name:
+      description: Name of the node group.
+      type: str
+      sample: gpu
+    nodegroup_arn:
+      description: ARN of the node group.
+      type: str
+    cluster_name:
+      description: Name of the cluster.
+      type: str
+    status:
+      description: C(CREATING), C(ACTIVE), C(UPDATING), C(DELETING), C(CREATE_FAILED),
+        C(DELETE_FAILED) or C(DEGRADED).
+      type: str
+      sample: ACTIVE
+    scaling_config:
+      description: C(min_size), C(max_size) and C(desired_size).
+      type: dict
+    instance_types:
+      description: Instance types.
+      type: list
+      elements: str
+    capacity_type:
+      description: Purchase option.
+      type: str
+    ami_type:
+      description: AMI type.
+      type: str
+    labels:
+      description: Kubernetes labels.
+      type: dict
+    taints:
+      description: Kubernetes taints.
+      type: list
+      elements: dict
+    launch_template:
+      description: The launch template (C(id), C(name), C(version)).
+      type: dict
+    update_config:
+      description: The update configuration.
+      type: dict
+    version:
+      description: Kubernetes version.
+      type: str
+    release_version:
+      description: AMI release version.
+      type: str
+    tags:
+      description: Tags of the node group.
+      type: dict
+"""
+
+import contextlib
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+# EKS's update configuration when none is given (UpdateConfig in the EKS API Reference).
+DEFAULT_UPDATE_CONFIG = {"maxUnavailable": 1}
+SCALING_KEYS = {"min_size": "minSize", "max_size": "maxSize", "desired_size": "desiredSize"}
+
+
+def _taint_key(taint: dict) -> tuple[str, str]:
+    return taint["key"], taint["effect"]
+
+
+def sort_taints(taints: list[dict]) -> list[dict]:
+    return sorted(
+        ({"key": t["key"], "value": t.get("value") or "", "effect": t["effect"]} for t in taints),
+        key=_taint_key,
+    )
+
+
+def diff_taints(current: list[dict], wanted: list[dict]) -> dict:
+    """The UpdateNodegroupConfig taints request turning ``current`` into ``wanted``.
+
+    A taint is identified by key and effect (as in Kubernetes); a changed value is an update.
+    """
+    have = {_taint_key(t): t for t in sort_taints(current)}
+    want = {_taint_key(t): t for t in sort_taints(wanted)}
+    request = {}
+    add = [t for k, t in want.items() if have.get(k) != t]
+    remove = [t for k, t in have.items() if k not in want]
+    if add:
+        request["addOrUpdateTaints"] = add
+    if remove:
+        request["removeTaints"] = remove
+    return request
+
+
+def diff_labels(current: dict, wanted: dict) -> dict:
+    request = {}
+    add = {k: v for k, v in wanted.items() if current.get(k) != v}
+    remove = sorted(k for k in current if k not in wanted)
+    if add:
+        request["addOrUpdateLabels"] = add
+    if remove:
+        request["removeLabels"] = remove
+    return request
+
+
+def wanted_update_config(option: dict | None) -> dict | None:
+    if not option:
+        return None
+    if option.get("max_unavailable") is not None:
+        return {"maxUnavailable": option["max_unavailable"]}
+    return {"maxUnavailablePercentage": option["max_unavailable_percentage"]}
+
+
+class EksNodegroupManager:
+    def __init__(self, module: AnsibleAWSModule) -> None:
+        self.module = module
+        self.params = module.params
+        self.client = module.client("eks", retry_decorator=AWSRetry.jittered_backoff())
+        self.cluster_name = module.params["cluster_name"]
+        self.name = module.params["name"]
+        self.changed = False
+        self.diff = {"before": {}, "after": {}}
+
+    def describe(self) -> dict | None:
+        try:
+            return self.client.describe_nodegroup(
+                clusterName=self.cluster_name, nodegroupName=self.name, aws_retry=True
+            )["nodegroup"]
+        except is_boto3_error_code("ResourceNotFoundException"):
+            return None
+
+    def exit(self, nodegroup: dict | None) -> None:
+        result = {
+            "changed": self.changed,
+            "nodegroup": (
+                camel_dict_to_snake_dict(nodegroup, ignore_list=["tags", "labels"])
+                if nodegroup
+                else {}
+            ),
+        }
+        if self.module._diff:
+            result["diff"] = self.diff
+        self.module.exit_json(**result)
+
+    def wait(self, waiter_name: str) -> None:
+        waiter = self.client.get_waiter(waiter_name)
+        delay = waiter.config.delay
+        attempts = max(1, self.params["wait_timeout"] // delay)
+        try:
+            waiter.wait(
+                clusterName=self.cluster_name,
+                nodegroupName=self.name,
+                WaiterConfig={"Delay": delay, "MaxAttempts": attempts},
+            )
+        except WaiterError as e:
+            self.module.fail_json_aws(
+                e, msg=f"Timed out or failed waiting for node group {self.name} ({waiter_name})"
+            )
+
+    def launch_template_request(self) -> dict | None:
+        option = self.params["launch_template"]
+        if not option:
+            return None
+        request = {"id": option["id"]} if option.get("id") else {"name": option["name"]}
+        if option.get("version"):
+            request["version"] = option["version"]
+        return request
+
+    @staticmethod
+    def view(nodegroup: dict) -> dict:
+        scaling = nodegroup.get("scalingConfig") or {}
+        template = nodegroup.get("launchTemplate") or {}
+        return {
+            "node_role": nodegroup.get("nodeRole"),
+            "subnets": sorted(nodegroup.get("subnets") or []),
+            "scaling_config": {key: scaling.get(api) for key, api in SCALING_KEYS.items()},
+            "instance_types": sorted(nodegroup.get("instanceTypes") or []),
+            "capacity_type": nodegroup.get("capacityType"),
+            "ami_type": nodegroup.get("amiType"),
+            "disk_size": nodegroup.get("diskSize"),
+            "labels": nodegroup.get("labels") or {},
+            "taints": sort_taints(nodegroup.get("taints") or []),
+            "launch_template": {k: template[k] for k in ("id", "name", "version") if k in template},
+            "update_config": nodegroup.get("updateConfig") or DEFAULT_UPDATE_CONFIG,
+            "version": nodegroup.get("version"),
+            "release_version": nodegroup.get("releaseVersion"),
+            "tags": nodegroup.get("tags") or {},
+        }
+
+    def ensure_present(self) -> None:
+        nodegroup = self.describe()
+        if nodegroup and nodegroup["status"] == "DELETING":
+            # A deletion cannot be cancelled: let it finish, then create afresh.
+            if self.module.check_mode:
+                nodegroup = None
+            else:
+                self.wait("nodegroup_deleted")
+                nodegroup = None
+        if nodegroup is None:
+            self.create()
+        else:
+            self.update(nodegroup)
+
+    def create(self) -> None:
+        params = self.params
+        missing = [key for key in ("node_role", "subnets") if not params[key]]
+        if missing:
+            self.module.fail_json(msg=f"Creating node group {self.name} needs {', '.join(missing)}")
+        request = {
+            "clusterName": self.cluster_name,
+            "nodegroupName": self.name,
+            "nodeRole": params["node_role"],
+            "subnets": params["subnets"],
+        }
+        scaling = {
+            api: params["scaling_config"][key]
+            for key, api in SCALING_KEYS.items()
+            if params["scaling_config"] and params["scaling_config"].get(key) is not None
+        }
+        optional = {
+            "scalingConfig": scaling,
+            "instanceTypes": params["instance_types"],
+            "capacityType": params["capacity_type"],
+            "amiType": params["ami_type"],
+            "diskSize": params["disk_size"],
+            "labels": params["labels"],
+            "taints": sort_taints(params["taints"]) if params["taints"] else None,
+            "launchTemplate": self.launch_template_request(),
+            "updateConfig": wanted_update_config(params["update_config"]),
+            "version": params["version"],
+            "releaseVersion": params["release_version"],
+            "tags": params["tags"],
+        }
+        request.update({key: value for key, value in optional.items() if value})
+
+        self.changed = True
+        self.diff["after"] = camel_dict_to_snake_dict(
+            {k: v for k, v in request.items() if k not in ("clusterName", "nodegroupName")},
+            ignore_list=["tags", "labels"],
+        )
+        if self.module.check_mode:
+            self.exit(None)
+        self.client.create_nodegroup(aws_retry=True, **request)
+        if params["wait"]:
+            self.wait("nodegroup_active")
+        self.exit(self.describe())
+
+    def check_immutable(self, before: dict) -> None:
+        params = self.params
+        problems = []
+
+        def compare(option: str, wanted, current) -> None:
+            if wanted is not None and current is not None and wanted != current:
+                problems.append(f"{option} ({current} -> {wanted})")
+
+        compare("node_role", params["node_role"], before["node_role"])
+        compare("subnets", sorted(params["subnets"] or []) or None, before["subnets"])
+        compare(
+            "instance_types",
+            sorted(params["instance_types"] or []) or None,
+            before["instance_types"] or None,
+        )
+        compare("capacity_type", params["capacity_type"], before["capacity_type"])
+        compare("ami_type", params["ami_type"], before["ami_type"])
+        if not params["launch_template"]:
+            compare("disk_size", params["disk_size"], before["disk_size"])
+        template = params["launch_template"] or {}
+        current_template = before["launch_template"]
+        if template and not current_template:
+            problems.append("launch_template (none -> a launch template)")
+        for key in ("id", "name"):
+            compare(f"launch_template.{key}", template.get(key), current_template.get(key))
+        if problems:
+            self.module.fail_json(
+                msg=f"Cannot change these settings of existing node group {self.name}: "
+                + "; ".join(problems)
+            )
+
+    def update(self, nodegroup: dict) -> None:
+        params = self.params
+        before = self.view(nodegroup)
+        self.check_immutable(before)
+        after = {**before, "scaling_config": dict(before["scaling_config"])}
+
+        config_request = {}
+        wanted_scaling = {
+            key: value
+            for key, value in (params["scaling_config"] or {}).items()
+            if value is not None
+        }
+        if any(before["scaling_config"][key] != value for key, value in wanted_scaling.items()):
+            after["scaling_config"].update(wanted_scaling)
+            config_request["scalingConfig"] = {
+                SCALING_KEYS[key]: value
+                for key, value in after["scaling_config"].items()
+                if value is not None
+            }
+        if params["labels"] is not None:
+            labels = diff_labels(before["labels"], params["labels"])
+            if labels:
+                config_request["labels"] = labels
+                after["labels"] = params["labels"]
+        if params["taints"] is not None:
+            taints = diff_taints(before["taints"], params["taints"])
+            if taints:
+                config_request["taints"] = taints
+                after["taints"] = sort_taints(params["taints"])
+        update_config = wanted_update_config(params["update_config"])
+        if update_config and update_config != before["update_config"]:
+            config_request["updateConfig"] = after["update_config"] = update_config
+
+        version_request = {}
+        if params["version"] and params["version"] != before["version"]:
+            version_request["version"] = after["version"] = params["version"]
+        if params["release_version"] and params["release_version"] != before["release_version"]:
+            version_request["releaseVersion"] = params["release_version"]
+            after["release_version"] = params["release_version"]
+        template = self.launch_template_request()
+        if (
+            template
+            and template.get("version")
+            and template["version"] != str(before["launch_template"].get("version"))
+        ):
+            version_request["launchTemplate"] = template
+            after["launch_template"] = {**before["launch_template"], **template}
+
+        tags_to_set, tags_to_unset = {}, []
+        if params["tags"] is not None:
+            tags_to_set, tags_to_unset = compare_aws_tags(
+                before["tags"], params["tags"], params["purge_tags"]
+            )
+            after["tags"] = {
+                **{k: v for k, v in before["tags"].items() if k not in tags_to_unset},
+                **tags_to_set,
+            }
+
+        self.changed = bool(config_request or version_request or tags_to_set or tags_to_unset)
+        self.diff = {"before": before, "after": after}
+        if self.module.check_mode:
+            self.exit(nodegroup)
+
+        if tags_to_unset:
+            self.client.untag_resource(
+                resourceArn=nodegroup["nodegroupArn"], tagKeys=tags_to_unset, aws_retry=True
+            )
+        if tags_to_set:
+            self.client.tag_resource(
+                resourceArn=nodegroup["nodegroupArn"], tags=tags_to_set, aws_retry=True
+            )
+        busy = nodegroup["status"] != "ACTIVE"
+        ids = {"clusterName": self.cluster_name, "nodegroupName": self.name}
+        if config_request:
+            if busy:
+                # EKS rejects an update while the node group is being created or updated.
+                self.wait("nodegroup_active")
+            self.client.update_nodegroup_config(aws_retry=True, **ids, **config_request)
+            busy = True
+        if version_request:
+            if busy:
+                self.wait("nodegroup_active")
+            self.client.update_nodegroup_version(
+                aws_retry=True, force=params["force_update"], **ids, **version_request
+            )
+            busy = True
+        if params["wait"] and busy:
+            self.wait("nodegroup_active")
+        self.exit(self.describe())
+
+    def ensure_absent(self) -> None:
+        nodegroup = self.describe()
+        if nodegroup is None:
+            self.exit(None)
+        self.diff["before"] = self.view(nodegroup)
+        if nodegroup["status"] != "DELETING":
+            self.changed = True
+            if self.module.check_mode:
+                self.exit(None)
+            self.client.delete_nodegroup(
+                clusterName=self.cluster_name, nodegroupName=self.name, aws_retry=True
+            )
+        if self.params["wait"]:
+            self.wait("nodegroup_deleted")
+        self.exit(None)
+
+
+def main() -> None:
+    argument_spec = dict(
+        cluster_name=dict(type="str", required=True),
+        name=dict(type="str", required=True, aliases=["nodegroup_name"]),
+        node_role=dict(type="str"),
+        subnets=dict(type="list", elements="str"),
+        scaling_config=dict(
+            type="dict",
+            options=dict(
+                min_size=dict(type="int"),
+                max_size=dict(type="int"),
+                desired_size=dict(type="int"),
+            ),
+        ),
+        instance_types=dict(type="list", elements="str"),
+        capacity_type=dict(type="str", choices=["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]),
+        ami_type=dict(type="str"),
+        disk_size=dict(type="int"),
+        labels=dict(type="dict"),
+        taints=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                key=dict(type="str", required=True, no_log=False),
+                value=dict(type="str", default=""),
+                effect=dict(
+                    type="str",
+                    required=True,
+                    choices=["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"],
+                ),
+            ),
+        ),
+        launch_template=dict(
+            type="dict",
+            options=dict(
+                id=dict(type="str"),
+                name=dict(type="str"),
+                version=dict(type="str"),
+            ),
+            mutually_exclusive=[["id", "name"]],
+            required_one_of=[["id", "name"]],
+        ),
+        update_config=dict(
+            type="dict",
+            options=dict(
+                max_unavailable=dict(type="int"),
+                max_unavailable_percentage=dict(type="int"),
+            ),
+            mutually_exclusive=[["max_unavailable", "max_unavailable_percentage"]],
+            required_one_of=[["max_unavailable", "max_unavailable_percentage"]],
+        ),
+        version=dict(type="str"),
+        release_version=dict(type="str"),
+        force_update=dict(type="bool", default=False),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=1800),
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[["disk_size", "launch_template"]],
+    )
+
+    manager = EksNodegroupManager(module)
+    try:
+        if module.params["state"] == "present":
+            manager.ensure_present()
+        else:
+            manager.ensure_absent()
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg=f"Failed to manage EKS node group {module.params['name']}")
+
+
+if __name__ == "__main__":
+    main()
