@@ -6,7 +6,7 @@ from typing import Any
 
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/plinth-test"
-# Poll every second: the profile's test scale makes transitions last 2-6 s.
+# Poll every second: the profile's test scale makes transitions last 3-6 s.
 FAST_WAIT = {"Delay": 1, "MaxAttempts": 60}
 
 

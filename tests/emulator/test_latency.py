@@ -1,5 +1,5 @@
 """Realistic-latency profile: each long operation shows its transitional state, then the real
-boto3 waiter sees it reach the final one. The test scale is 1:200 with a 2 s floor."""
+boto3 waiter sees it reach the final one. The test scale is 1:200 with a 3 s floor."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_fixture_profile_is_the_test_scale(emulator_latency: Any) -> None:
     latency = emulator_latency.latency
     assert latency["enabled"] is True
     assert latency["scale"] == 200
-    assert all(2 <= s <= 6 for s in latency["seconds"].values()), latency["seconds"]
+    assert all(3 <= s <= 6 for s in latency["seconds"].values()), latency["seconds"]
 
 
 def test_nat_gateway_pending_then_available_then_deleting_then_deleted(aws_latency: Any) -> None:

@@ -8,7 +8,7 @@ Fixtures:
   off, moto's request recorder on. Yields an :class:`EmulatorHandle`.
 - ``aws`` (function): the same handle, reset (no resources, empty recording) before the test.
 - ``emulator_latency`` (session): a second server with the realistic-latency profile on at a test
-  scale (1:200, every transition at least 2 s, so 2 to 6 s).
+  scale (1:200, every transition at least 3 s, so 3 to 6 s).
 - ``aws_latency`` (function): ``emulator_latency`` reset before the test.
 """
 
@@ -31,11 +31,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_KEY = "testing"
-# Test scale for the latency profile: real durations / 200, floor 2 s -> transitions of 2-6 s.
+# Test scale for the latency profile: real durations / 200, floor 3 s -> transitions of 3-6 s
+# (the floor leaves a loaded machine time to observe each transitional state).
 LATENCY_TEST_ENV = {
     "PLINTH_EMULATOR_LATENCY": "1",
     "PLINTH_EMULATOR_LATENCY_SCALE": "200",
-    "PLINTH_EMULATOR_LATENCY_MIN_SECONDS": "2",
+    "PLINTH_EMULATOR_LATENCY_MIN_SECONDS": "3",
 }
 # Operation-name prefixes of AWS calls that only read.
 READ_PREFIXES = ("Describe", "List", "Get", "Head", "BatchGet", "Search", "Lookup")

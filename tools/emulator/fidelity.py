@@ -248,8 +248,35 @@ def _patch_eks() -> None:
     wrap(EKSBackend, "delete_nodegroup", deleting)
 
 
+def _patch_ec2() -> None:
+    from moto.core.responses import ActionResult
+    from moto.ec2 import utils as ec2_utils
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    # DescribeTags (EC2 API Reference), resource-type: NAT gateways are "natgateway". moto reported
+    # "nat-gateway", so amazon.aws, which filters NAT tags by "natgateway", saw none and re-tagged
+    # the gateway on every run.
+    ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
+
+    # UpdateSecurityGroupRuleDescriptionsIngress/Egress (EC2 API Reference) respond with
+    # "return: Returns true if the request succeeds"; moto sent an empty body, so callers reading
+    # Return (amazon.aws ec2_security_group) crashed when a rule's description changed.
+    for name in (
+        "update_security_group_rule_descriptions_ingress",
+        "update_security_group_rule_descriptions_egress",
+    ):
+        original = getattr(SecurityGroups, name)
+
+        def with_return(self: Any, _original: Any = original) -> Any:
+            _original(self)
+            return ActionResult({"Return": True})
+
+        setattr(SecurityGroups, name, with_return)
+
+
 def apply(profile: LatencyProfile) -> None:
     """Install the fidelity fixes (once per process, before the latency patches)."""
+    _patch_ec2()
     _patch_rds()
     _patch_eks()
     _patch_replica_lag()
