@@ -505,7 +505,7 @@ def main() -> None:
         endpoint_public_access=dict(type="bool", default=False),
         public_access_cidrs=dict(type="list", elements="str", default=["0.0.0.0/0"]),
         log_types=dict(type="list", elements="str", choices=LOG_TYPES),
-        encryption_key_arn=dict(type="str"),
+        encryption_key_arn=dict(type="str", no_log=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
