@@ -1,0 +1,45 @@
+"""EC2 fidelity fixes of the emulator layer (tools/emulator/fidelity.py, _patch_ec2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_nat_gateway_tags_report_resource_type_natgateway(aws: Any) -> None:
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(
+        SubnetId=subnet,
+        AllocationId=eip,
+        TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": "k", "Value": "v"}]}],
+    )["NatGateway"]["NatGatewayId"]
+    filters = [
+        {"Name": "resource-id", "Values": [nat]},
+        {"Name": "resource-type", "Values": ["natgateway"]},
+    ]
+    tags = ec2.describe_tags(Filters=filters)["Tags"]
+    assert [(t["Key"], t["ResourceType"]) for t in tags] == [("k", "natgateway")]
+
+
+def test_rule_description_updates_return_true(aws: Any) -> None:
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
+    permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[dict(permission, IpRanges=[{"CidrIp": "10.0.0.0/8"}])]
+    )
+    described = dict(permission, IpRanges=[{"CidrIp": "10.0.0.0/8", "Description": "https"}])
+    answer = ec2.update_security_group_rule_descriptions_ingress(
+        GroupId=group, IpPermissions=[described]
+    )
+    assert answer["Return"] is True
+    egress = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "out"}]}
+    answer = ec2.update_security_group_rule_descriptions_egress(
+        GroupId=group, IpPermissions=[egress]
+    )
+    assert answer["Return"] is True
+    (rule,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    assert rule["IpRanges"][0]["Description"] == "https"
