@@ -77,25 +77,14 @@ def install(cls: type, name: str) -> None:
         setattr(cls, name, TimedStatus(name))
 
 
-def begin(obj: Any, name: str, transitional: str, seconds: float, final: str | None = None) -> None:
-    """Report ``transitional`` for ``seconds``, then the stored value (``final`` if given)."""
-    if final is not None:
-        setattr(obj, name, final)
+def begin(obj: Any, name: str, transitional: str, seconds: float) -> None:
+    """Report ``transitional`` for ``seconds``, then the value moto stored."""
     if seconds <= 0:
         return
     with _lock:
         _transitions[(id(obj), name)] = _Transition(
             weakref.ref(obj), transitional, time.monotonic() + seconds
         )
-
-
-def remaining(obj: Any, name: str) -> float:
-    """Seconds left in ``obj``'s transition of ``name`` (0 when none)."""
-    with _lock:
-        transition = _transitions.get((id(obj), name))
-        if transition is None or not _live(transition.ref, obj):
-            return 0.0
-        return max(0.0, transition.until - time.monotonic())
 
 
 def ghost(obj: Any, seconds: float, remove: Callable[[], None]) -> None:
