@@ -88,3 +88,32 @@ def test_eks_delete_answers_active(moto: Any) -> None:
     eks = moto.client("eks")
     eks.create_cluster(name="c", roleArn=ROLE_ARN, resourcesVpcConfig={"subnetIds": []})
     assert eks.delete_cluster(name="c")["cluster"]["status"] == "ACTIVE"
+
+
+def test_nat_gateway_tags_have_resource_type_nat_gateway(moto: Any) -> None:
+    ec2 = moto.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    ec2.create_nat_gateway(
+        SubnetId=subnet,
+        AllocationId=eip,
+        TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": "k", "Value": "v"}]}],
+    )
+    tags = ec2.describe_tags(Filters=[{"Name": "key", "Values": ["k"]}])["Tags"]
+    assert [t["ResourceType"] for t in tags] == ["nat-gateway"]
+
+
+def test_rule_description_update_has_no_return(moto: Any) -> None:
+    ec2 = moto.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="g", Description="d", VpcId=vpc)["GroupId"]
+    permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    ec2.authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[dict(permission, IpRanges=[{"CidrIp": "10.0.0.0/8"}])]
+    )
+    described = dict(permission, IpRanges=[{"CidrIp": "10.0.0.0/8", "Description": "https"}])
+    answer = ec2.update_security_group_rule_descriptions_ingress(
+        GroupId=group, IpPermissions=[described]
+    )
+    assert "Return" not in answer
