@@ -186,18 +186,20 @@ def _free_port() -> int:
 
 def _start(state_root: Path, env: dict[str, str]) -> Any:
     cli = _load_cli()
-    # The caller's latency settings must not leak into a fixture's server.
-    server_env = {key: "" for key in os.environ if key.startswith("PLINTH_EMULATOR_LATENCY")}
+    # The caller's emulator settings (latency profile, fidelity) must not leak into a fixture's.
+    server_env = {key: "" for key in os.environ if key.startswith("PLINTH_EMULATOR_")}
     server_env.update(env)
-    last_error: Exception | None = None
-    for _ in range(5):  # another process may take the free port before the server binds it
+    failures = 0
+    while True:
         server = cli.Emulator(port=_free_port(), state_root=state_root)
         try:
             server.start(env=server_env, record=True)
             return server
         except cli.EmulatorError as exc:
-            last_error = exc
-    raise RuntimeError(f"could not start the emulator: {last_error}")
+            # Another process may take the free port before the server binds it: try another.
+            failures += 1
+            if "in use" not in str(exc) or failures == 5:
+                raise
 
 
 @pytest.fixture(scope="session")
