@@ -423,6 +423,15 @@ def _rule_platform(config: dict, path: str, ctx: Context) -> None:
         )
 
 
+def _rule_eks(eks: dict, path: str, ctx: Context) -> None:
+    names = ("endpoint_private_access", "endpoint_public_access")
+    if ctx.valid(*(child(path, n) for n in names)) and not any(eks[n] for n in names):
+        ctx.error(
+            child(path, "endpoint_public_access"),
+            "false together with endpoint_private_access: the API server would be unreachable",
+        )
+
+
 def _rule_node_group(group: dict, path: str, ctx: Context) -> None:
     names = ("min_size", "desired_size", "max_size")
     if not ctx.valid(*(child(path, n) for n in names)):
@@ -578,6 +587,7 @@ EKS = _dict(
     },
     nullable=True,
     default=None,
+    rules=(_rule_eks,),
 )
 
 # --- Storage (buckets, KMS keys, secrets) -------------------------------------------------------
