@@ -43,7 +43,13 @@ def main() -> int:
     root = Path(__file__).resolve().parents[2]
     wanted = yaml.safe_load((root / "requirements.yml").read_text())["collections"]
     out = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-galaxy"), "collection", "list", "--format", "json"],
+        [
+            str(Path(sys.executable).parent / "ansible-galaxy"),
+            "collection",
+            "list",
+            "--format",
+            "json",
+        ],
         check=True,
         capture_output=True,
         text=True,

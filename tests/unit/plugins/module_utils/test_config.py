@@ -389,7 +389,7 @@ def test_garbage_anywhere_is_reported_never_raised():
     """validate_platform reports errors, it never raises: replace random values with garbage."""
     rng = random.Random(20261123)
     paths = [path for path in _leaf_paths(VALID) if path]
-    for _ in range(200):
+    for _round in range(200):
         config = copy.deepcopy(VALID)
         for path in rng.sample(paths, 3):
             # An earlier replacement may have removed this path's parents: then skip it.

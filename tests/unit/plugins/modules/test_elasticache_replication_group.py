@@ -55,7 +55,9 @@ def stub(aws_moto: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     client = boto3.client("elasticache", region_name=REGION)
     stubber = Stubber(client)
 
-    def fake_client(self: AnsibleAWSModule, service: str, retry_decorator: Any = None, **_: Any):
+    def fake_client(
+        self: AnsibleAWSModule, service: str, retry_decorator: Any = None, **_kwargs: Any
+    ):
         assert service == "elasticache"
         return RetryingBotoClientWrapper(client, retry_decorator or AWSRetry.jittered_backoff())
 
@@ -81,7 +83,7 @@ BASE = {
 
 
 def test_create_then_rerun_is_unchanged(run: Any, moto: Any) -> None:
-    result, _ = run(BASE)
+    result, _output = run(BASE)
     assert result["changed"] is True
     group = result["replication_group"]
     assert group["replication_group_id"] == "app-cache"
@@ -93,7 +95,7 @@ def test_create_then_rerun_is_unchanged(run: Any, moto: Any) -> None:
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"]["node_type"] == "cache.t4g.small"
 
-    again, _ = run(BASE)
+    again, _output = run(BASE)
     assert again["changed"] is False
     assert again["diff"]["before"] == again["diff"]["after"]
     # moto has no member cache clusters: the member-only attributes are not compared, and said so.
@@ -101,7 +103,7 @@ def test_create_then_rerun_is_unchanged(run: Any, moto: Any) -> None:
 
 
 def test_check_mode_on_empty_state_creates_nothing(run: Any, moto: Any) -> None:
-    result, _ = run(BASE, check_mode=True)
+    result, _output = run(BASE, check_mode=True)
     assert result["changed"] is True
     assert result["replication_group"] == {}
     assert result["diff"]["after"]["description"] == "Application cache"
@@ -117,12 +119,12 @@ def test_modify_node_type_retention_failover_shows_diff(run: Any, moto: Any) -> 
         automatic_failover_enabled=True,
         apply_immediately=True,
     )
-    result, _ = run(changed, check_mode=True)
+    result, _output = run(changed, check_mode=True)
     assert result["changed"] is True
     current = moto.describe_replication_groups(ReplicationGroupId="app-cache")
     assert current["ReplicationGroups"][0]["CacheNodeType"] == "cache.t4g.small"
 
-    result, _ = run(changed)
+    result, _output = run(changed)
     assert result["changed"] is True
     before, after = result["diff"]["before"], result["diff"]["after"]
     assert (before["node_type"], after["node_type"]) == ("cache.t4g.small", "cache.m7g.large")
@@ -136,17 +138,17 @@ def test_modify_node_type_retention_failover_shows_diff(run: Any, moto: Any) -> 
     assert group["snapshot_retention_limit"] == 7
     assert group["automatic_failover"] == "enabled"
 
-    again, _ = run(changed)
+    again, _output = run(changed)
     assert again["changed"] is False
 
 
 def test_tags_are_added_and_purged(run: Any, moto: Any) -> None:
     run(BASE)
-    result, _ = run(dict(BASE, tags={"team": "platform"}))
+    result, _output = run(dict(BASE, tags={"team": "platform"}))
     assert result["changed"] is True
     assert result["replication_group"]["tags"] == {"team": "platform"}
     assert result["diff"]["before"]["tags"] == {"service": "app"}
-    kept, _ = run(dict(BASE, tags={"extra": "1"}, purge_tags=False))
+    kept, _output = run(dict(BASE, tags={"extra": "1"}, purge_tags=False))
     assert kept["replication_group"]["tags"] == {"team": "platform", "extra": "1"}
 
 
@@ -161,7 +163,7 @@ def test_immutable_change_is_refused_naming_the_option(
     args = dict(BASE, **{option: value})
     if option == "num_node_groups":
         del args["num_cache_clusters"]
-    result, _ = run(args)
+    result, _output = run(args)
     assert result["failed"] is True
     assert option in result["msg"]
     assert result.get("changed", False) is False
@@ -170,19 +172,19 @@ def test_immutable_change_is_refused_naming_the_option(
 def test_absent_then_absent_again(run: Any, moto: Any) -> None:
     run(BASE)
     absent = {"replication_group_id": "app-cache", "state": "absent", "wait": False}
-    result, _ = run(absent, check_mode=True)
+    result, _output = run(absent, check_mode=True)
     assert result["changed"] is True
     assert moto.describe_replication_groups()["ReplicationGroups"][0]["Status"] == "available"
 
-    result, _ = run(absent)
+    result, _output = run(absent)
     assert result["changed"] is True
     assert result["replication_group"] == {}
     assert result["diff"]["after"] == {}
     # moto never finishes a deletion; a group already "deleting" counts as absent.
-    again, _ = run(absent)
+    again, _output = run(absent)
     assert again["changed"] is False
 
-    missing, _ = run({"replication_group_id": "never-was", "state": "absent"})
+    missing, _output = run({"replication_group_id": "never-was", "state": "absent"})
     assert missing["changed"] is False
 
 
@@ -202,7 +204,7 @@ def test_replica_count_increase_against_moto(run: Any, moto: Any) -> None:
     run(BASE)
     # Probed rather than assumed, so the test runs once moto has the API.
     try:
-        result, _ = run(dict(BASE, num_cache_clusters=3))
+        result, _output = run(dict(BASE, num_cache_clusters=3))
     except NotImplementedError as e:
         pytest.skip(f"moto: {e} (covered by test_replica_count_increase)")
     assert result["changed"] is True, result
@@ -334,7 +336,7 @@ def expect_wait(stubber: Stubber, group: dict[str, Any]) -> None:
 def test_rerun_engine_version_major_minor_matches_full_version(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
     expect_tags(stub)
-    result, _ = run(FULL)
+    result, _output = run(FULL)
     assert result["changed"] is False, result
     assert result["replication_group"]["engine_version"] == "7.1.0"
     assert result["replication_group"]["reader_endpoint"]["address"].startswith("replica.")
@@ -352,13 +354,13 @@ def test_engine_version_upgrade_and_downgrade(run: Any, stub: Stubber) -> None:
     )
     expect_read(stub, rg(), cluster(PendingModifiedValues={"EngineVersion": "7.2.4"}))
     expect_tags(stub)
-    result, _ = run(dict(FULL, engine_version="7.2", wait=False))
+    result, _output = run(dict(FULL, engine_version="7.2", wait=False))
     assert result["changed"] is True
     assert result["diff"]["before"]["engine_version"] == "7.1.0"
     assert result["diff"]["after"]["engine_version"] == "7.2"
 
     expect_read(stub, rg(), cluster())
-    result, _ = run(dict(FULL, engine_version="6.2"))
+    result, _output = run(dict(FULL, engine_version="6.2"))
     assert result["failed"] is True
     assert "engine_version" in result["msg"]
 
@@ -375,7 +377,7 @@ def test_replica_count_increase(run: Any, stub: Stubber) -> None:
     expect_wait(stub, rg(members=3))
     expect_read(stub, rg(members=3), cluster())
     expect_tags(stub)
-    result, _ = run(dict(FULL, num_cache_clusters=3))
+    result, _output = run(dict(FULL, num_cache_clusters=3))
     assert result["changed"] is True
     assert result["diff"]["before"]["num_cache_clusters"] == 2
     assert result["diff"]["after"]["num_cache_clusters"] == 3
@@ -413,7 +415,7 @@ def test_replica_count_decrease_runs_after_modify(run: Any, stub: Stubber) -> No
         apply_immediately=True,
         wait=False,
     )
-    result, _ = run(args)
+    result, _output = run(args)
     assert result["changed"] is True
     assert result["diff"]["after"]["num_cache_clusters"] == 1
 
@@ -470,7 +472,7 @@ def test_shard_count_and_replicas_on_sharded_group(run: Any, stub: Stubber) -> N
         {"CacheClusterId": "app-cache-0001-001", "ShowCacheNodeInfo": True},
     )
     expect_tags(stub)
-    result, _ = run(
+    result, _output = run(
         {
             "replication_group_id": "app-cache",
             "num_node_groups": 2,
@@ -554,7 +556,7 @@ def test_log_delivery_enable_change_and_disable(run: Any, stub: Stubber) -> None
     expect_read(stub, current, cluster())
     expect_tags(stub)
     logs = [{"log_type": "slow-log", "destination": "/app/slow"}]
-    result, _ = run(dict(FULL, log_delivery_configurations=logs, wait=False))
+    result, _output = run(dict(FULL, log_delivery_configurations=logs, wait=False))
     assert result["changed"] is True
     assert result["diff"]["before"]["log_delivery_configurations"][0]["log_type"] == "engine-log"
     assert result["diff"]["after"]["log_delivery_configurations"] == [
@@ -582,13 +584,13 @@ def test_unchanged_log_delivery_is_not_a_change(run: Any, stub: Stubber) -> None
     expect_read(stub, current, cluster())
     expect_tags(stub)
     logs = [{"log_type": "slow-log", "destination": "/app/slow"}]
-    result, _ = run(dict(FULL, log_delivery_configurations=logs))
+    result, _output = run(dict(FULL, log_delivery_configurations=logs))
     assert result["changed"] is False
 
 
 def test_subnet_group_and_kms_key_are_immutable(run: Any, stub: Stubber) -> None:
     expect_read(stub, rg(), cluster())
-    result, _ = run(dict(FULL, cache_subnet_group_name="other", kms_key_id="other-key"))
+    result, _output = run(dict(FULL, cache_subnet_group_name="other", kms_key_id="other-key"))
     assert result["failed"] is True
     assert "cache_subnet_group_name" in result["msg"]
     assert "kms_key_id" in result["msg"]
@@ -614,7 +616,7 @@ def test_delete_waits_until_gone(run: Any, stub: Stubber) -> None:
         http_status_code=404,
         expected_params={"ReplicationGroupId": "app-cache"},
     )
-    result, _ = run(
+    result, _output = run(
         {
             "replication_group_id": "app-cache",
             "state": "absent",
@@ -664,7 +666,7 @@ def test_create_failed_group_is_deleted_without_waiting_and_not_modified(
     run: Any, stub: Stubber
 ) -> None:
     expect_read(stub, rg(Status="create-failed"), cluster())
-    result, _ = run(dict(FULL, node_type="cache.m7g.large"))
+    result, _output = run(dict(FULL, node_type="cache.m7g.large"))
     assert result["failed"] is True
     assert "state=absent" in result["msg"]
 
@@ -675,5 +677,5 @@ def test_create_failed_group_is_deleted_without_waiting_and_not_modified(
         {"ReplicationGroup": rg(Status="deleting")},
         {"ReplicationGroupId": "app-cache", "RetainPrimaryCluster": False},
     )
-    result, _ = run({"replication_group_id": "app-cache", "state": "absent", "wait": False})
+    result, _output = run({"replication_group_id": "app-cache", "state": "absent", "wait": False})
     assert result["changed"] is True
