@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,9 +173,8 @@ def kube_version() -> str:
 def kwokctl(
     bin_dir: Path, name: str, *args: str, capture: bool = False, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
+    # KWOK_WORKDIR keeps kwokctl's clusters, pids and logs under our state dir, not ~/.kwok.
     env = dict(os.environ, KWOK_WORKDIR=str(kwok_workdir()))
-    # kwokctl finds kubectl on PATH for some subcommands; make it ours.
-    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     cmd = [str(bin_dir / "kwokctl"), "--name", name, *args]
     return subprocess.run(cmd, env=env, check=check, text=True, capture_output=capture)
 
@@ -192,6 +192,9 @@ def write_kwokctl_config(bin_dir: Path, name: str) -> Path:
         "kwokControllerBinary": str(bin_dir / "kwok"),
         # Nothing is pulled (every binary is a local path); keep kwokctl's output short anyway.
         "quietPull": True,
+        # kwokctl stretches node heartbeats 5x by default (200s node leases). With 1x a restarted
+        # kwok takes over the nodes within one 10s renew interval instead of minutes.
+        "heartbeatFactor": 1,
     }
     doc = {
         "apiVersion": "config.kwok.x-k8s.io/v1alpha1",
@@ -390,13 +393,66 @@ def reconcile_nodes(api: client.CoreV1Api, specs: list[NodeSpec]) -> dict[str, l
     return result
 
 
+NOT_READY_TAINTS = {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
+NODE_LEASE_NAMESPACE = "kube-node-lease"
+CONTROL_PLANE_LEASES = ("kube-controller-manager", "kube-scheduler")
+
+
+def release_node_leases(api: client.ApiClient) -> None:
+    """After a restart the node leases still name the previous kwok process, and the new one
+    leaves nodes alone until those expire (--node-lease-duration-seconds=200, kwok's sharding
+    between controllers): pods would sit Pending for minutes. Nobody else holds them here."""
+    coordination = client.CoordinationV1Api(api)
+    for lease in coordination.list_namespaced_lease(NODE_LEASE_NAMESPACE).items:
+        try:
+            coordination.delete_namespaced_lease(lease.metadata.name, NODE_LEASE_NAMESPACE)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+
+
+def wait_control_plane_leaders(api: client.ApiClient, since: datetime, timeout: float = 90) -> None:
+    """Wait until the controller-manager and scheduler started at `since` lead. After a restart
+    they wait out the old leader leases (~15-20s) and do nothing meanwhile."""
+    coordination = client.CoordinationV1Api(api)
+    deadline = time.monotonic() + timeout
+    for name in CONTROL_PLANE_LEASES:
+        while True:
+            try:
+                lease = coordination.read_namespaced_lease(name, "kube-system")
+                acquired = lease.spec.acquire_time
+                if acquired is not None and acquired >= since:
+                    break
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} did not take its leader lease within {timeout}s")
+            time.sleep(0.5)
+
+
 def wait_nodes_ready(api: client.CoreV1Api, names: list[str], timeout: float = 120) -> None:
+    """Wait until every node is Ready and schedulable: the node lifecycle controller removes its
+    not-ready/unreachable taints a moment after Ready (new nodes, or after a restart when the
+    leases had expired), and until then pods stay Pending or get evicted."""
+    coordination = client.CoordinationV1Api(api.api_client)
     deadline = time.monotonic() + timeout
     pending = set(names)
     while pending:
+        pending = set(names)
+        # kwok holds a lease per node it simulates; no lease yet means no kwok serves its pods.
+        leased = {
+            lease.metadata.name
+            for lease in coordination.list_namespaced_lease(NODE_LEASE_NAMESPACE).items
+        }
         for node in api.list_node(label_selector=MANAGED_LABEL).items:
             conditions = {c.type: c.status for c in node.status.conditions or []}
-            if conditions.get("Ready") == "True":
+            taints = {t.key for t in node.spec.taints or []}
+            if (
+                conditions.get("Ready") == "True"
+                and not taints & NOT_READY_TAINTS
+                and node.metadata.name in leased
+            ):
                 pending.discard(node.metadata.name)
         if not pending:
             return
@@ -461,12 +517,18 @@ def up(name: str = DEFAULT_NAME, config_path: Path | None = None, build: bool = 
     started = time.monotonic()
     bin_dir = ensure_built(build)
     kubeconfig = kubeconfig_path(name)
+    # Leader leases taken after this moment belong to the processes started below (rounded down
+    # to the second for slack; the API server runs on this same clock).
+    launched: datetime | None = datetime.now(UTC).replace(microsecond=0)
+    restarted = False
     if cluster_exists(bin_dir, name):
         if is_healthy(kubeconfig):
             log(f"cluster {name} already running")
+            launched = None
         else:
             log(f"cluster {name} exists but is not answering; starting it")
             kwokctl(bin_dir, name, "start", "cluster", "--wait", "120s")
+            restarted = True
     else:
         log(f"creating cluster {name} (kwokctl --runtime binary, binaries from {bin_dir})")
         kwok_config = write_kwokctl_config(bin_dir, name)
@@ -493,6 +555,11 @@ def up(name: str = DEFAULT_NAME, config_path: Path | None = None, build: bool = 
     groups, zones, region = load_platform(config_path)
     specs = node_specs(groups, zones, region)
     with api_client(kubeconfig) as api:
+        if restarted:
+            release_node_leases(api)
+        if launched is not None:
+            wait_control_plane_leaders(api, launched)
+            log(f"controller-manager and scheduler leading after {time.monotonic() - started:.1f}s")
         core = client.CoreV1Api(api)
         result = reconcile_nodes(core, specs)
         wait_nodes_ready(core, [s.name for s in specs])
@@ -506,7 +573,9 @@ def up(name: str = DEFAULT_NAME, config_path: Path | None = None, build: bool = 
 def down(name: str = DEFAULT_NAME) -> None:
     bin_dir = ensure_built(build=False)
     if cluster_exists(bin_dir, name):
-        kwokctl(bin_dir, name, "delete", "cluster", "--kubeconfig", "")
+        # kwokctl removes its context from --kubeconfig (default ~/.kube/config, which must stay
+        # untouched; an empty value is rejected by delete), so point it at our own file.
+        kwokctl(bin_dir, name, "delete", "cluster", "--kubeconfig", str(kubeconfig_path(name)))
         log(f"cluster {name} deleted")
     else:
         log(f"cluster {name} does not exist")
