@@ -211,3 +211,12 @@ def test_eks_delete_answers_deleting(aws: Any) -> None:
     )
     assert eks.delete_cluster(name="c")["cluster"]["status"] == "DELETING"
     eks.get_waiter("cluster_deleted").wait(name="c", WaiterConfig=FAST_WAIT)
+
+
+def test_kms_schedule_and_cancel_deletion_by_arn(aws: Any) -> None:
+    kms = aws.client("kms")
+    arn = kms.create_key()["KeyMetadata"]["Arn"]
+    kms.schedule_key_deletion(KeyId=arn, PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=arn)
+    assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Disabled"

@@ -248,6 +248,21 @@ def _patch_eks() -> None:
     wrap(EKSBackend, "delete_nodegroup", deleting)
 
 
+def _patch_kms() -> None:
+    from moto.kms.models import KmsBackend
+
+    # ScheduleKeyDeletion / CancelKeyDeletion (KMS API Reference) take a key ID or key ARN; moto
+    # 5.2.5 looked the ARN up as an ID (KeyError, HTTP 500), and amazon.aws kms_key passes the
+    # ARN. Added for the eks layer, whose teardown schedules its secrets key for deletion.
+    for name in ("schedule_key_deletion", "cancel_key_deletion"):
+        original = getattr(KmsBackend, name)
+
+        def by_id(self: Any, key_id: str, *args: Any, _original: Any = original, **kw: Any) -> Any:
+            return _original(self, self.get_key_id(key_id), *args, **kw)
+
+        setattr(KmsBackend, name, by_id)
+
+
 def _patch_ec2() -> None:
     from moto.core.responses import ActionResult
     from moto.ec2 import utils as ec2_utils
@@ -279,5 +294,6 @@ def apply(profile: LatencyProfile) -> None:
     _patch_ec2()
     _patch_rds()
     _patch_eks()
+    _patch_kms()
     _patch_replica_lag()
     _patch_elasticache(profile)
