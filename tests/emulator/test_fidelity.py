@@ -220,3 +220,21 @@ def test_kms_schedule_and_cancel_deletion_by_arn(aws: Any) -> None:
     assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     kms.cancel_key_deletion(KeyId=arn)
     assert kms.describe_key(KeyId=arn)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+def test_launch_template_tags_stay_off_the_template_data(aws: Any) -> None:
+    ec2 = aws.client("ec2")
+    instance_tags = {"ResourceType": "instance", "Tags": [{"Key": "a", "Value": "1"}]}
+    ec2.create_launch_template(
+        LaunchTemplateName="tpl",
+        LaunchTemplateData={"TagSpecifications": [instance_tags]},
+        TagSpecifications=[
+            {"ResourceType": "launch-template", "Tags": [{"Key": "b", "Value": "2"}]}
+        ],
+    )
+    (version,) = ec2.describe_launch_template_versions(LaunchTemplateName="tpl")[
+        "LaunchTemplateVersions"
+    ]
+    assert version["LaunchTemplateData"]["TagSpecifications"] == [instance_tags]
+    (template,) = ec2.describe_launch_templates(LaunchTemplateNames=["tpl"])["LaunchTemplates"]
+    assert template["Tags"] == [{"Key": "b", "Value": "2"}]

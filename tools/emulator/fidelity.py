@@ -266,7 +266,27 @@ def _patch_kms() -> None:
 def _patch_ec2() -> None:
     from moto.core.responses import ActionResult
     from moto.ec2 import utils as ec2_utils
+    from moto.ec2.models.launch_templates import LaunchTemplateBackend
     from moto.ec2.responses.security_groups import SecurityGroups
+
+    # CreateLaunchTemplate (EC2 API Reference): the request's TagSpecifications tag the template
+    # itself (resource type launch-template). moto 5.2.5 also copied them into the first
+    # version's LaunchTemplateData, so amazon.aws ec2_launch_template, which compares that data
+    # with its own, added a version on the next run. Added for the eks layer.
+    create_template = LaunchTemplateBackend.create_launch_template
+
+    def create_launch_template(
+        self: Any, name: str, description: str, data: dict, tag_spec: dict
+    ) -> Any:
+        specs = [
+            s for s in data.get("TagSpecifications") or [] if s["ResourceType"] != "launch-template"
+        ]
+        data = {k: v for k, v in data.items() if k != "TagSpecifications"}
+        if specs:
+            data["TagSpecifications"] = specs
+        return create_template(self, name, description, data, tag_spec)
+
+    LaunchTemplateBackend.create_launch_template = create_launch_template
 
     # DescribeTags (EC2 API Reference), resource-type: NAT gateways are "natgateway". moto reported
     # "nat-gateway", so amazon.aws, which filters NAT tags by "natgateway", saw none and re-tagged
