@@ -253,6 +253,26 @@ def _moto_teardown_gap(aws: Any) -> str | None:
     return None
 
 
+def test_parameters_get_a_parameter_group(aws: Any, tmp_path: Path) -> None:
+    try:
+        aws.client("elasticache").describe_cache_parameter_groups()
+    except (botocore.exceptions.ClientError, botocore.parsers.ResponseParserError):
+        pytest.skip(
+            "moto 5.2.5 does not implement the cache parameter group API (500 on "
+            "DescribeCacheParameterGroups); plinth.platform.elasticache_parameter_group is "
+            "covered by its Stubber unit tests"
+        )
+    caches = {"queue": dict(CACHES["queue"], parameters={"maxmemory-policy": "noeviction"})}
+    platform = dict(copy.deepcopy(LOCAL), caches=caches)
+    assert _run(aws, tmp_path, "network.yml").rc == 0
+    apply = _run(aws, tmp_path, platform=platform)
+    assert apply.rc == 0, apply.failure_messages()
+    member = aws.client("elasticache").describe_cache_clusters(CacheClusterId=f"{QUEUE}-001")
+    assert member["CacheClusters"][0]["CacheParameterGroup"]["CacheParameterGroupName"] == QUEUE
+    rerun = _run(aws, tmp_path, platform=platform)
+    assert rerun.rc == 0 and rerun.changed == 0, rerun.changed_tasks()
+
+
 @pytest.mark.parametrize("case", CACHE_CASES, ids=[c["description"] for c in CACHE_CASES])
 def test_bad_config_fails_before_any_aws_call(
     aws: Any, case: dict[str, Any], tmp_path: Path
