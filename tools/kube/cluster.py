@@ -16,6 +16,7 @@ kubeconfig is written to ``$PLINTH_STATE_DIR/kube/kubeconfig``.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -177,6 +178,19 @@ def kwokctl(
     env = dict(os.environ, KWOK_WORKDIR=str(kwok_workdir()))
     cmd = [str(bin_dir / "kwokctl"), "--name", name, *args]
     return subprocess.run(cmd, env=env, check=check, text=True, capture_output=capture)
+
+
+def fingerprint(bin_dir: Path) -> str:
+    """What a cluster was created from: the binaries' directory (keyed by the pins) and the
+    stages. kwokctl reads both only at create time."""
+    digest = hashlib.sha256(str(bin_dir).encode())
+    for stage in sorted(STAGES_DIR.glob("*.yaml")):
+        digest.update(stage.name.encode() + stage.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint_path(name: str) -> Path:
+    return state_dir() / f"fingerprint-{name}"
 
 
 def write_kwokctl_config(bin_dir: Path, name: str) -> Path:
@@ -525,6 +539,12 @@ def up(name: str = DEFAULT_NAME, config_path: Path | None = None, build: bool = 
         if is_healthy(kubeconfig):
             log(f"cluster {name} already running")
             launched = None
+            recorded = fingerprint_path(name)
+            if not recorded.exists() or recorded.read_text() != fingerprint(bin_dir):
+                log(
+                    f"warning: cluster {name} was created from other binaries or stages than "
+                    f"the current ones; `cluster.py down` and `up` to pick them up"
+                )
         else:
             log(f"cluster {name} exists but is not answering; starting it")
             kwokctl(bin_dir, name, "start", "cluster", "--wait", "120s")
@@ -550,6 +570,7 @@ def up(name: str = DEFAULT_NAME, config_path: Path | None = None, build: bool = 
             "--wait",
             "120s",
         )
+        fingerprint_path(name).write_text(fingerprint(bin_dir))
     kubeconfig = write_kubeconfig(bin_dir, name)
     wait_api_ready(kubeconfig)
     groups, zones, region = load_platform(config_path)
@@ -581,6 +602,7 @@ def down(name: str = DEFAULT_NAME) -> None:
         log(f"cluster {name} does not exist")
     kubeconfig_path(name).unlink(missing_ok=True)
     (state_dir() / f"kwokctl-{name}.yaml").unlink(missing_ok=True)
+    fingerprint_path(name).unlink(missing_ok=True)
 
 
 def status(name: str = DEFAULT_NAME) -> int:
