@@ -709,6 +709,18 @@ def _rule_bucket(bucket: dict, path: str, ctx: Context) -> None:
     _check_kms_key_ref(bucket, path, ctx)
 
 
+def _check_bucket_names(buckets: list, path: str, ctx: Context) -> None:
+    """A replicated bucket's DR copy (<name>-dr) must not be another configured bucket."""
+    names = {bucket["name"]: index for index, bucket in enumerate(buckets)}
+    for index, bucket in enumerate(buckets):
+        copy = bucket["name"] + S3_DR_SUFFIX
+        if bucket["replicate_to_dr"] and copy in names:
+            ctx.error(
+                child(item(path, names[copy]), "name"),
+                f"{describe(copy)} is the DR copy of {item(path, index)} ({bucket['name']})",
+            )
+
+
 def _rule_secret(secret: dict, path: str, ctx: Context) -> None:
     given = [key for key in ("generate", "value_from") if secret.get(key) is not None]
     if len(given) != 1:
@@ -1311,7 +1323,9 @@ PLATFORM = _dict(
         # Reserved for later layers: accepted as given, type-checked only.
         "caches": Spec("dict", values=CACHE, default={}, rules=(_rule_caches,)),
         "kms_keys": Spec("list", items=KMS_KEY, unique_key="name", default=[]),
-        "buckets": Spec("list", items=BUCKET, unique_key="name", default=[]),
+        "buckets": Spec(
+            "list", items=BUCKET, unique_key="name", default=[], check=_check_bucket_names
+        ),
         "secrets": Spec("list", items=SECRET, unique_key="name", default=[]),
         "monitoring": Spec("dict", default={}),
         "apps": Spec("list", default=[]),
