@@ -248,3 +248,37 @@ def test_check_apply_rerun_scale_teardown(aws: Any) -> None:
     assert aws.client("rds").describe_db_subnet_groups()["DBSubnetGroups"] == []
     roles = aws.client("iam").list_roles()["Roles"]
     assert f"{PREFIX}-rds-monitoring" not in [r["RoleName"] for r in roles]
+
+
+def test_production_teardown_keeps_a_final_snapshot_and_the_key(aws: Any) -> None:
+    platform = copy.deepcopy(PLATFORM)
+    platform.update(environment="production", dr_region=None)
+    main = platform["databases"]["main"]
+    for key in ("multi_az", "deletion_protection"):
+        del main[key]  # production defaults: on
+    main.update(read_replicas=0, dr_replica={"enabled": False})
+    prefix = "plinth-production"
+    primary_id = f"{prefix}-main"
+
+    _ok(run_playbook("network.yml", endpoint_port=aws.port, platform=platform))
+    _ok(run_playbook("rds.yml", endpoint_port=aws.port, platform=platform))
+    primary = _instances(aws, HOME)[primary_id]
+    assert primary["MultiAZ"] and primary["DeletionProtection"]
+    key_arn = primary["KmsKeyId"]
+
+    teardown = run_playbook(
+        "rds.yml", endpoint_port=aws.port, platform=platform, extra_vars={"rds_state": "absent"}
+    )
+    _ok(teardown)
+    assert _instances(aws, HOME) == {}
+    snapshots = aws.client("rds").describe_db_snapshots(DBInstanceIdentifier=primary_id)
+    (snapshot,) = snapshots["DBSnapshots"]
+    assert snapshot["DBSnapshotIdentifier"].startswith(f"{primary_id}-final-")
+    # The final snapshot is encrypted with the key, so production keeps it; the secret stays
+    # recoverable for 30 days.
+    kms = aws.client("kms")
+    assert kms.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"] == "Enabled"
+    secret = aws.client("secretsmanager").describe_secret(
+        SecretId=f"plinth/{prefix}/rds/main/master"
+    )
+    assert "DeletedDate" in secret
