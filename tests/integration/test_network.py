@@ -215,8 +215,9 @@ def test_nat_gateways_pass_through_pending_under_latency(aws_latency: Any, tmp_p
     assert len(seen) == 3
     for states in seen.values():
         assert states[0] == "pending" and states[-1] == "available", seen
-    # Started together and waited on together, not one after another.
-    assert most_pending_at_once == 3, seen
+    # Waited on together, not one after another: serial waits never have two pending at once.
+    # (All three at once depends on how fast this machine forks the async jobs.)
+    assert most_pending_at_once >= 2, seen
     rerun = run_playbook(
         "network.yml", endpoint_port=aws_latency.port, platform=per_az, tmp_path=tmp_path
     )

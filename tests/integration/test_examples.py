@@ -1,0 +1,74 @@
+"""Every example environment under inventories/ (the reference architectures) validates and
+provisions its network end to end; pointed at the embedded AWS only through ``plinth_aws``."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.support.playbook import run_playbook
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(
+    p.name for p in (ROOT / "inventories").iterdir() if p.is_dir() and p.name != "local"
+)
+
+
+def _platform(inventory: str) -> dict[str, Any]:
+    path = ROOT / "inventories" / inventory / "group_vars/all/platform.yml"
+    return yaml.safe_load(path.read_text())["platform"]
+
+
+def test_every_reference_architecture_has_an_example() -> None:
+    names = {_platform(i)["name"] for i in EXAMPLES}
+    assert {"bioinvest", "aivo", "bioai", "invest-agent"} <= names
+
+
+@pytest.mark.parametrize("inventory", EXAMPLES)
+def test_example_provisions_its_network(aws: Any, inventory: str, tmp_path: Path) -> None:
+    platform = _platform(inventory)
+    connection = {
+        "endpoint_url": aws.endpoint_url,
+        "access_key": "testing",
+        "secret_key": "testing",
+    }
+    run = run_playbook(
+        "site.yml",
+        inventory=f"inventories/{inventory}",
+        extra_vars={"plinth_aws": connection},
+        tmp_path=tmp_path,
+    )
+    assert run.rc == 0, run.failure_messages() or run.stderr
+
+    ec2 = aws.client("ec2", region=platform["region"])
+    prefix = f"{platform['name']}-{platform['environment']}"
+    (vpc,) = ec2.describe_vpcs(Filters=[{"Name": "tag:plinth:stack", "Values": [prefix]}])["Vpcs"]
+    assert vpc["CidrBlock"] == platform["network"]["cidr"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
+    by_tier: dict[str, list[str]] = {}
+    for subnet in subnets["Subnets"]:
+        tier = {t["Key"]: t["Value"] for t in subnet["Tags"]}["plinth:tier"]
+        by_tier.setdefault(tier, []).append(subnet["CidrBlock"])
+    azs = len(platform["availability_zones"])
+    assert sorted(by_tier) == ["database", "private", "public"]
+    assert all(len(cidrs) == azs for cidrs in by_tier.values())
+    for tier, override in platform["network"].get("subnets", {}).items():
+        if override.get("cidrs"):
+            assert sorted(by_tier[tier]) == sorted(override["cidrs"]), tier
+    network = ipaddress.ip_network(platform["network"]["cidr"])
+    assert all(ipaddress.ip_network(c).subnet_of(network) for c in sum(by_tier.values(), []))
+    nats = [
+        n
+        for n in ec2.describe_nat_gateways()["NatGateways"]
+        if n["VpcId"] == vpc["VpcId"] and n["State"] == "available"
+    ]
+    expected_nats = {"per_az": azs, "single": 1, "none": 0}[
+        platform["network"].get(
+            "nat", "per_az" if platform["environment"] == "production" else "single"
+        )
+    ]
+    assert len(nats) == expected_nats
