@@ -35,7 +35,7 @@ sanity: setup
 	tools/ci/sanity.sh
 
 unit: setup
-	tools/ci/pytest.sh tests/unit
+	tools/ci/pytest.sh tests/unit tests/emulator
 
 integration: setup
 	tools/ci/pytest.sh tests/integration
