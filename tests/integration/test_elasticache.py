@@ -185,6 +185,21 @@ def test_check_apply_rerun_teardown(aws: Any, tmp_path: Path) -> None:
         assert tokens[name] not in apply.stdout + apply.stderr, f"{name} token printed"
     assert tokens["sessions"] != tokens["queue"]
 
+    # The published output: endpoints, ports, ids and secret ARNs, never a token.
+    output = apply.result("Publish the cache layer's output")["ansible_facts"][
+        "elasticache__output"
+    ]
+    assert output["kms_key_arn"] == key_arn and output["subnet_group_name"] == f"{PREFIX}-cache"
+    published = output["caches"]["sessions"]
+    assert published["replication_group_id"] == SESSIONS and published["port"] == 6379
+    assert published["primary_endpoint"] == sessions["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
+    assert (
+        published["auth_token_secret_arn"]
+        == sm.describe_secret(SecretId=f"{PREFIX}/elasticache/sessions/auth-token")["ARN"]
+    )
+    assert sorted(published["member_clusters"]) == sorted(sessions["MemberClusters"])
+    assert all(token not in str(output) for token in tokens.values())
+
     rerun = _run(aws, tmp_path, verbosity=3)
     assert rerun.rc == 0, rerun.failure_messages()
     for name, token in tokens.items():
