@@ -209,6 +209,34 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     assert with_kwok.changed == 0, with_kwok.changed_tasks()
     assert _output(with_kwok)["kubeconfig"] == str(given)
 
+    # Changed config is applied in place: cluster logging and endpoint access, node group scaling,
+    # labels, taints and update config (UpdateClusterConfig / UpdateNodegroupConfig).
+    changed_config = copy.deepcopy(config)
+    changed_config["eks"]["log_types"] = ["api", "audit"]
+    changed_config["eks"]["endpoint_public_access"] = False
+    ml = next(g for g in changed_config["eks"]["node_groups"] if g["name"] == "ml")
+    ml.update(desired_size=2, max_unavailable=2, labels={"workload": "ml", "tier": "batch"})
+    ml["taints"] = [{"key": "workload", "value": "batch", "effect": "NO_EXECUTE"}]
+    changed_run = dict(run, platform=changed_config)
+    update = run_playbook("eks.yml", **changed_run)
+    assert update.rc == 0, update.failure_messages() or update.stderr
+    assert sorted(update.changed_tasks()) == [
+        "plinth.platform.eks : Wait for the EKS cluster",
+        "plinth.platform.eks : Wait for the managed node groups",
+    ], update.changed_tasks()
+    cluster = eks.describe_cluster(name=PREFIX)["cluster"]
+    assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is False
+    enabled = {t for e in cluster["logging"]["clusterLogging"] if e["enabled"] for t in e["types"]}
+    assert enabled == {"api", "audit"}
+    group = eks.describe_nodegroup(clusterName=PREFIX, nodegroupName="ml")["nodegroup"]
+    assert group["scalingConfig"]["desiredSize"] == 2
+    assert group["labels"] == {"workload": "ml", "tier": "batch"}
+    assert group["taints"] == [{"key": "workload", "value": "batch", "effect": "NO_EXECUTE"}]
+    assert group["updateConfig"] == {"maxUnavailable": 2}
+    settled = run_playbook("eks.yml", **changed_run)
+    assert settled.rc == 0, settled.failure_messages()
+    assert settled.changed == 0, settled.changed_tasks()
+
     remove = run_playbook("eks.yml", extra_vars={"eks_state": "absent"}, **run)
     assert remove.rc == 0, remove.failure_messages() or remove.stderr
     after = _eks_state(aws)
