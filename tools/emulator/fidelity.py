@@ -163,6 +163,18 @@ def _member_cluster(backend: Any, group: Any, cluster_id: str, az: str | None) -
     return cluster
 
 
+def _patch_cache_cluster_security_groups() -> None:
+    from moto.elasticache.models import CacheCluster
+
+    # DescribeCacheClusters (ElastiCache API Reference), CacheCluster.SecurityGroups: "A list of VPC
+    # Security Groups associated with the cluster." moto kept the ids but never returned them, so
+    # callers comparing a cluster's security groups saw none and changed them on every run.
+    def security_groups(self: Any) -> list[dict[str, str]]:
+        return [{"SecurityGroupId": sg, "Status": "active"} for sg in self.security_group_ids or []]
+
+    CacheCluster.security_groups = property(security_groups)  # type: ignore[attr-defined]
+
+
 def _patch_elasticache(profile: LatencyProfile) -> None:
     from moto.elasticache.models import ElastiCacheBackend, ReplicationGroup
 
@@ -317,3 +329,4 @@ def apply(profile: LatencyProfile) -> None:
     _patch_kms()
     _patch_replica_lag()
     _patch_elasticache(profile)
+    _patch_cache_cluster_security_groups()

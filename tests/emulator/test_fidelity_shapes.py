@@ -1,4 +1,4 @@
-"""EC2 fidelity fixes of the emulator layer (tools/emulator/fidelity.py, _patch_ec2)."""
+"""Response-shape fidelity fixes of the emulator layer (tools/emulator/fidelity.py)."""
 
 from __future__ import annotations
 
@@ -43,3 +43,22 @@ def test_rule_description_updates_return_true(aws: Any) -> None:
     assert answer["Return"] is True
     (rule,) = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
     assert rule["IpRanges"][0]["Description"] == "https"
+
+
+def test_cache_clusters_report_their_security_groups(aws: Any) -> None:
+    ec2 = aws.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="cache", Description="d", VpcId=vpc)["GroupId"]
+    elasticache = aws.client("elasticache")
+    elasticache.create_replication_group(
+        ReplicationGroupId="sessions",
+        ReplicationGroupDescription="d",
+        CacheNodeType="cache.t4g.small",
+        Engine="redis",
+        NumCacheClusters=2,
+        SecurityGroupIds=[group],
+    )
+    clusters = elasticache.describe_cache_clusters()["CacheClusters"]
+    assert len(clusters) == 2
+    for cluster in clusters:
+        assert cluster["SecurityGroups"] == [{"SecurityGroupId": group, "Status": "active"}]
