@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def test_nat_gateway_tags_report_resource_type_natgateway(aws: Any) -> None:
     ec2 = aws.client("ec2")
@@ -62,3 +64,46 @@ def test_cache_clusters_report_their_security_groups(aws: Any) -> None:
     assert len(clusters) == 2
     for cluster in clusters:
         assert cluster["SecurityGroups"] == [{"SecurityGroupId": group, "Status": "active"}]
+
+
+@pytest.mark.parametrize(("storage", "iops", "throughput"), [(50, 3000, 125), (400, 12000, 500)])
+def test_gp3_instances_report_their_baseline(
+    aws: Any, storage: int, iops: int, throughput: int
+) -> None:
+    rds = aws.client("rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier="db",
+        DBInstanceClass="db.t4g.medium",
+        Engine="postgres",
+        AllocatedStorage=storage,
+        StorageType="gp3",
+        MasterUsername="admin_user",
+        MasterUserPassword="not-a-secret-1",
+    )
+    (instance,) = rds.describe_db_instances(DBInstanceIdentifier="db")["DBInstances"]
+    assert (instance["Iops"], instance["StorageThroughput"]) == (iops, throughput)
+
+
+def test_bucket_replication_reads_back_as_put(aws: Any) -> None:
+    s3 = aws.client("s3")
+    for bucket in ("source", "target"):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    rule = {
+        "ID": "to-dr",
+        "Priority": 1,
+        "Status": "Enabled",
+        "Filter": {"Prefix": "data/"},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
+        "Destination": {"Bucket": "arn:aws:s3:::target"},
+    }
+    s3.put_bucket_replication(
+        Bucket="source",
+        ReplicationConfiguration={"Role": "arn:aws:iam::123456789012:role/r", "Rules": [rule]},
+    )
+    (read,) = s3.get_bucket_replication(Bucket="source")["ReplicationConfiguration"]["Rules"]
+    assert read["Filter"] == {"Prefix": "data/"}
+    assert read["DeleteMarkerReplication"] == {"Status": "Enabled"}
+    assert read["SourceSelectionCriteria"] == rule["SourceSelectionCriteria"]
+    assert read["Destination"]["Bucket"] == "arn:aws:s3:::target"

@@ -260,6 +260,70 @@ def _patch_eks() -> None:
     wrap(EKSBackend, "delete_nodegroup", deleting)
 
 
+def _patch_rds_gp3_baseline() -> None:
+    from moto.rds.models import DBInstance
+
+    # DescribeDBInstances (RDS API Reference) and "Amazon RDS DB instance storage" (gp3): a gp3
+    # instance always reports Iops and StorageThroughput; without provisioned values they are the
+    # baseline, 3000 IOPS and 125 MiB/s below 400 GiB (PostgreSQL), 12000 and 500 from 400 GiB.
+    # moto left both out, and amazon.aws rds_instance indexes them on every rerun.
+    def _baseline(instance: Any) -> tuple[int, int]:
+        return (12000, 500) if (instance.allocated_storage or 0) >= 400 else (3000, 125)
+
+    original_throughput = DBInstance.storage_throughput
+
+    def get_throughput(self: Any) -> int | None:
+        value = original_throughput.fget(self)
+        if value is None and self.storage_type == "gp3":
+            return _baseline(self)[1]
+        return value
+
+    DBInstance.storage_throughput = property(get_throughput, original_throughput.fset)
+
+    def get_iops(self: Any) -> int | None:
+        value = self.__dict__.get("_plinth_iops")
+        if value is None and getattr(self, "storage_type", None) == "gp3":
+            return _baseline(self)[0]
+        return value
+
+    def set_iops(self: Any, value: int | None) -> None:
+        self.__dict__["_plinth_iops"] = value
+
+    DBInstance.iops = property(get_iops, set_iops)  # type: ignore[attr-defined]
+
+
+def _patch_s3_replication() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    # GetBucketReplication (S3 API Reference) returns the configuration that was put. moto answered
+    # every rule with DeleteMarkerReplication Disabled and an empty-prefix Filter, and dropped
+    # SourceSelectionCriteria, so a caller comparing its rules saw a difference on every run.
+    kept = ("ID", "Priority", "Status", "Filter", "DeleteMarkerReplication", "Destination")
+    optional = ("SourceSelectionCriteria", "ExistingObjectReplication")
+
+    def get_bucket_replication(self: Any) -> Any:
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        stored = replication["Rule"]
+        rules = []
+        for rule in stored if isinstance(stored, list) else [stored]:
+            answer = {key: rule.get(key) for key in kept}
+            answer["Filter"] = answer["Filter"] or {"Prefix": rule.get("Prefix") or ""}
+            answer["DeleteMarkerReplication"] = answer["DeleteMarkerReplication"] or {
+                "Status": "Disabled"
+            }
+            answer.update({key: rule[key] for key in optional if rule.get(key)})
+            rules.append(answer)
+        result = {"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}}
+        return self.serialized(ActionResult(result))
+
+    S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
+
+
 def _patch_kms() -> None:
     from moto.kms.models import KmsBackend
 
@@ -325,8 +389,10 @@ def apply(profile: LatencyProfile) -> None:
     """Install the fidelity fixes (once per process, before the latency patches)."""
     _patch_ec2()
     _patch_rds()
+    _patch_rds_gp3_baseline()
     _patch_eks()
     _patch_kms()
+    _patch_s3_replication()
     _patch_replica_lag()
     _patch_elasticache(profile)
     _patch_cache_cluster_security_groups()
