@@ -21,8 +21,9 @@ emulator-stop:
 emulator-reset:
 	$(PY) tools/emulator/emulator.py reset
 
-# Command one of the README: set up, start the embedded AWS, provision the local environment.
-site: emulator-start
+# Command one of the README: set up, start the embedded AWS and the local Kubernetes API (the
+# eks layer's kubeconfig for the local environment), provision the local environment.
+site: emulator-start kube-up
 	ansible-playbook -i $(INVENTORY) playbooks/site.yml
 
 teardown: setup
