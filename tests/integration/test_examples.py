@@ -1,5 +1,6 @@
 """Every example environment under inventories/ (the reference architectures) validates and
-provisions its network end to end; pointed at the embedded AWS only through ``plinth_aws``."""
+provisions end to end (site.yml: network, then storage, EKS, RDS, ElastiCache); pointed at the
+embedded AWS only through ``plinth_aws``."""
 
 from __future__ import annotations
 
@@ -29,17 +30,19 @@ def test_every_reference_architecture_has_an_example() -> None:
 
 
 @pytest.mark.parametrize("inventory", EXAMPLES)
-def test_example_provisions_its_network(aws: Any, inventory: str, tmp_path: Path) -> None:
+def test_example_provisions_end_to_end(aws: Any, inventory: str, tmp_path: Path) -> None:
     platform = _platform(inventory)
     connection = {
         "endpoint_url": aws.endpoint_url,
         "access_key": "testing",
         "secret_key": "testing",
     }
+    # moto 5.2.5 has no EKS add-on API ("Not yet implemented", see eks_addon's notes): the
+    # examples keep their real add-on list, the test leaves add-ons out.
     run = run_playbook(
         "site.yml",
         inventory=f"inventories/{inventory}",
-        extra_vars={"plinth_aws": connection},
+        extra_vars={"plinth_aws": connection, "eks_addons": []},
         tmp_path=tmp_path,
     )
     assert run.rc == 0, run.failure_messages() or run.stderr
@@ -72,3 +75,26 @@ def test_example_provisions_its_network(aws: Any, inventory: str, tmp_path: Path
         )
     ]
     assert len(nats) == expected_nats
+
+    if platform.get("eks"):
+        eks = aws.client("eks", region=platform["region"])
+        assert eks.describe_cluster(name=prefix)["cluster"]["status"] == "ACTIVE"
+        groups = eks.list_nodegroups(clusterName=prefix)["nodegroups"]
+        assert sorted(groups) == sorted(g["name"] for g in platform["eks"]["node_groups"])
+    rds = aws.client("rds", region=platform["region"])
+    instances = rds.describe_db_instances()["DBInstances"]
+    for name, database in platform.get("databases", {}).items():
+        primary = next(i for i in instances if i["DBInstanceIdentifier"] == f"{prefix}-{name}")
+        assert primary["StorageEncrypted"] and not primary["PubliclyAccessible"]
+        replicas = primary.get("ReadReplicaDBInstanceIdentifiers", [])
+        expected = database.get("read_replicas", 0) + int(
+            database.get("dr_replica", {}).get("enabled", False)
+        )
+        assert len(replicas) == expected, replicas
+    if platform.get("caches"):
+        groups = aws.client("elasticache", region=platform["region"]).describe_replication_groups()
+        assert len(groups["ReplicationGroups"]) == len(platform["caches"])
+        assert all(g["TransitEncryptionEnabled"] for g in groups["ReplicationGroups"])
+    buckets = {b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]}
+    for bucket in platform.get("buckets", []):
+        assert f"{prefix}-{bucket['name']}" in buckets
