@@ -145,7 +145,8 @@ def test_check_apply_rerun_teardown(aws: Any) -> None:
     assert aws.client("logs").describe_log_groups(logGroupNamePrefix="/plinth/")["logGroups"] == []
 
     again = run_playbook("teardown.yml", endpoint_port=aws.port)
-    assert again.rc == 0 and again.changed == 0, again.changed_tasks()
+    assert again.rc == 0, again.failure_messages()
+    assert again.changed == 0, again.changed_tasks()
 
 
 # The first sixteen cases cover every network and top-level rule; all 48 run as unit tests.
