@@ -1,6 +1,7 @@
 """The EKS layer end to end against the embedded AWS: check mode on an empty account, apply on
 top of the network layer, rerun, the resulting cluster, node groups, launch templates, roles,
-key and OIDC provider, a given kubeconfig, removal, and bad EKS configs refused before any call.
+key and OIDC provider, the inventory's or a written kubeconfig, changes applied in place,
+removal, and bad EKS configs refused before any call.
 
 The emulator has no EKS add-on API, so the config sets ``eks.addons: []`` (as the local inventory
 does); plinth.platform.eks_addon is covered by its unit tests.
@@ -189,25 +190,32 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     assert output["cluster_name"] == PREFIX and output["cluster_arn"] == cluster["arn"]
     assert output["endpoint"] == cluster["endpoint"]
     assert output["certificate_authority_data"] == cluster["certificateAuthority"]["data"]
-    kubeconfig = Path(output["kubeconfig"])
-    assert kubeconfig == tmp_path / "state" / f"{PREFIX}.kubeconfig"
-    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
-    written = yaml.safe_load(kubeconfig.read_text())
-    assert written["clusters"][0]["cluster"]["server"] == cluster["endpoint"]
-    user = written["users"][0]["user"]
-    assert "token" not in user, "the kubeconfig authenticates with aws eks get-token only"
-    assert user["exec"]["args"][2:6] == ["eks", "get-token", "--cluster-name", PREFIX]
+    # The local inventory has its own API server (KWOK): the layer hands its kubeconfig over.
+    assert output["kubeconfig"] == str(tmp_path / "state" / "kube" / "kubeconfig")
+    kubeconfig = tmp_path / "state" / f"{PREFIX}.kubeconfig"
+    assert not kubeconfig.exists()
 
     rerun = run_playbook("eks.yml", **run)
     assert rerun.rc == 0, rerun.failure_messages() or rerun.stderr
     assert rerun.changed == 0, f"rerun changed: {rerun.changed_tasks()}"
 
-    # An inventory with its own API server (the local one: KWOK) hands its kubeconfig over.
-    given = tmp_path / "kwok.kubeconfig"
-    with_kwok = run_playbook("eks.yml", extra_vars={"plinth_eks_kubeconfig": str(given)}, **run)
-    assert with_kwok.rc == 0, with_kwok.failure_messages()
-    assert with_kwok.changed == 0, with_kwok.changed_tasks()
-    assert _output(with_kwok)["kubeconfig"] == str(given)
+    # Without one (a real account), it writes a kubeconfig from the endpoint and CA.
+    own = dict(run, extra_vars={"plinth_eks_kubeconfig": ""})
+    written_run = run_playbook("eks.yml", **own)
+    assert written_run.rc == 0, written_run.failure_messages()
+    assert "plinth.platform.eks : Write the kubeconfig" in written_run.changed_tasks()
+    assert _output(written_run)["kubeconfig"] == str(kubeconfig)
+    assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
+    written = yaml.safe_load(kubeconfig.read_text())
+    assert written["clusters"][0]["cluster"]["server"] == cluster["endpoint"]
+    assert written["clusters"][0]["cluster"]["certificate-authority-data"] == (
+        cluster["certificateAuthority"]["data"]
+    )
+    user = written["users"][0]["user"]
+    assert "token" not in user, "the kubeconfig authenticates with aws eks get-token only"
+    assert user["exec"]["args"][2:6] == ["eks", "get-token", "--cluster-name", PREFIX]
+    written_again = run_playbook("eks.yml", **own)
+    assert written_again.rc == 0 and written_again.changed == 0, written_again.changed_tasks()
 
     # Changed config is applied in place: cluster logging and endpoint access, node group scaling,
     # labels, taints and update config (UpdateClusterConfig / UpdateNodegroupConfig).
@@ -217,13 +225,21 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     ml = next(g for g in changed_config["eks"]["node_groups"] if g["name"] == "ml")
     ml.update(desired_size=2, max_unavailable=2, labels={"workload": "ml", "tier": "batch"})
     ml["taints"] = [{"key": "workload", "value": "batch", "effect": "NO_EXECUTE"}]
+    # A node group dropped from the config is removed, with its launch template.
+    changed_config["eks"]["node_groups"] = [
+        g for g in changed_config["eks"]["node_groups"] if g["name"] != "gpu"
+    ]
     changed_run = dict(run, platform=changed_config)
     update = run_playbook("eks.yml", **changed_run)
     assert update.rc == 0, update.failure_messages() or update.stderr
     assert sorted(update.changed_tasks()) == [
+        "plinth.platform.eks : Remove the launch templates of node groups no longer configured",
         "plinth.platform.eks : Wait for the EKS cluster",
         "plinth.platform.eks : Wait for the managed node groups",
+        "plinth.platform.eks : Wait for the node groups no longer configured to be removed",
     ], update.changed_tasks()
+    assert sorted(eks.list_nodegroups(clusterName=PREFIX)["nodegroups"]) == ["general", "ml"]
+    assert f"{PREFIX}-gpu" not in [t["LaunchTemplateName"] for t in _eks_state(aws)["templates"]]
     cluster = eks.describe_cluster(name=PREFIX)["cluster"]
     assert cluster["resourcesVpcConfig"]["endpointPublicAccess"] is False
     enabled = {t for e in cluster["logging"]["clusterLogging"] if e["enabled"] for t in e["types"]}
@@ -237,7 +253,9 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     assert settled.rc == 0, settled.failure_messages()
     assert settled.changed == 0, settled.changed_tasks()
 
-    remove = run_playbook("eks.yml", extra_vars={"eks_state": "absent"}, **run)
+    remove = run_playbook(
+        "eks.yml", **dict(run, extra_vars={"eks_state": "absent", "plinth_eks_kubeconfig": ""})
+    )
     assert remove.rc == 0, remove.failure_messages() or remove.stderr
     after = _eks_state(aws)
     assert after["clusters"] == [] and after["roles"] == [] and after["templates"] == []
@@ -245,7 +263,7 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     (alias,) = after["aliases"]
     pending = aws.client("kms").describe_key(KeyId=alias["TargetKeyId"])["KeyMetadata"]
     assert pending["KeyState"] == "PendingDeletion"
-    assert not kubeconfig.exists()
+    assert not kubeconfig.exists(), "the written kubeconfig goes with the cluster"
 
     again = run_playbook("eks.yml", extra_vars={"eks_state": "absent"}, **run)
     assert again.rc == 0, again.failure_messages()
