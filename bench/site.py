@@ -1,0 +1,146 @@
+"""Benchmark: a whole site run of an S0-like environment (BioInvest production) against the
+embedded AWS with its realistic-latency profile.
+
+Prints, for a cold run: wall time, critical path (network, then the slowest of the layers that run
+side by side) and their ratio; for a no-op rerun: wall time, changed count and the AWS API calls
+it made, against the number of resources the environment manages. Figures only, no assertions.
+
+    .venv/bin/python bench/site.py [--scale 60] [--inventory inventories/bioinvest-production]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.emulator_fixture import (  # noqa: E402  (needs ROOT on sys.path)
+    EmulatorHandle,
+    _free_port,
+    _load_cli,
+)
+from tests.support.playbook import PlaybookRun, run_playbook  # noqa: E402
+
+TARGETS = {"ratio": 1.1, "noop_seconds": 30.0, "calls_per_resource": 2.0}
+
+
+def _when(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def _spans(run: PlaybookRun) -> dict[str, tuple[float, float]]:
+    """First start and last end of every host's tasks, per play group (network vs layers)."""
+    data = json.loads(run.stdout[run.stdout.find("{") :])
+    spans: dict[str, tuple[float, float]] = {}
+    for play in data["plays"]:
+        name = play["play"]["name"]
+        for task in play["tasks"]:
+            for host in task["hosts"]:
+                duration = task["task"].get("duration") or {}
+                if not duration.get("start") or not duration.get("end"):
+                    continue
+                key = host if host.startswith("plinth-") else f"{host}:{name}"
+                start, end = _when(duration["start"]), _when(duration["end"])
+                old = spans.get(key, (start, end))
+                spans[key] = (min(old[0], start), max(old[1], end))
+    return spans
+
+
+def _managed_resources(aws: EmulatorHandle, regions: list[str], prefix: str) -> int:
+    """Resources carrying the stack's tag (tagging API), plus its IAM roles (global)."""
+    count = 0
+    for region in regions:
+        tagging = aws.client("resourcegroupstaggingapi", region=region)
+        pages = tagging.get_paginator("get_resources").paginate(
+            TagFilters=[{"Key": "plinth:stack", "Values": [prefix]}]
+        )
+        count += sum(len(page["ResourceTagMappingList"]) for page in pages)
+    roles = aws.client("iam").list_roles()["Roles"]
+    return count + sum(role["RoleName"].startswith(prefix) for role in roles)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="60", help="real seconds per emulator second")
+    parser.add_argument("--inventory", default="inventories/bioinvest-production")
+    args = parser.parse_args()
+
+    cli = _load_cli()
+    env = {key: "" for key in os.environ if key.startswith("PLINTH_EMULATOR_")}
+    env.update(PLINTH_EMULATOR_LATENCY="1", PLINTH_EMULATOR_LATENCY_SCALE=args.scale)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = cli.Emulator(port=_free_port(), state_root=Path(tmp))
+        server.start(env=env, record=True)
+        try:
+            return _bench(EmulatorHandle(server), args.inventory, Path(tmp))
+        finally:
+            server.stop()
+
+
+def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
+    import yaml
+
+    platform = yaml.safe_load((ROOT / inventory / "group_vars/all/platform.yml").read_text())
+    platform = platform["platform"]
+    prefix = f"{platform['name']}-{platform['environment']}"
+    extra: dict[str, Any] = {
+        "plinth_aws": {
+            "endpoint_url": aws.endpoint_url,
+            "access_key": "testing",
+            "secret_key": "testing",
+        },
+        # The emulator has no EKS add-on API (see eks_addon's notes).
+        "eks_addons": [],
+    }
+    print(f"inventory {inventory}, latency profile 1:{aws.latency.get('scale')}")
+
+    started = time.monotonic()
+    cold = run_playbook("site.yml", inventory=inventory, extra_vars=extra, tmp_path=tmp)
+    cold_wall = time.monotonic() - started
+    if cold.rc != 0:
+        print("cold run failed:", *cold.failure_messages(), sep="\n  ")
+        return 1
+    spans = _spans(cold)
+    network = [s for k, s in spans.items() if k.startswith("localhost:Network")]
+    network_time = max(e for _, e in network) - min(s for s, _ in network)
+    layers = {k: e - s for k, (s, e) in spans.items() if k.startswith("plinth-")}
+    critical = network_time + max(layers.values(), default=0.0)
+    print(f"cold run:   wall {cold_wall:6.1f} s, changed {cold.changed}")
+    print(f"  network layer {network_time:6.1f} s")
+    for host, seconds in sorted(layers.items(), key=lambda item: -item[1]):
+        print(f"  {host[7:]:<13} {seconds:6.1f} s (side by side)")
+    print(
+        f"  critical path {critical:6.1f} s (network + slowest layer); "
+        f"wall / critical path = {cold_wall / critical:.2f} (target <= {TARGETS['ratio']})"
+    )
+    print(f"  sum of the layers {network_time + sum(layers.values()):6.1f} s (if run one by one)")
+
+    aws.clear_recording()
+    started = time.monotonic()
+    noop = run_playbook("site.yml", inventory=inventory, extra_vars=extra, tmp_path=tmp)
+    noop_wall = time.monotonic() - started
+    calls = len(aws.recorded_requests())
+    resources = _managed_resources(aws, [platform["region"], platform.get("dr_region")], prefix)
+    print(
+        f"no-op rerun: wall {noop_wall:6.1f} s (target <= {TARGETS['noop_seconds']:.0f} s), "
+        f"changed {noop.changed}, rc {noop.rc}"
+    )
+    print(
+        f"  AWS API calls {calls} for {resources} managed resources (tagged, plus IAM roles): "
+        f"{calls / max(resources, 1):.2f} per resource "
+        f"(target <= {TARGETS['calls_per_resource']})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
