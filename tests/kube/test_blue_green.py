@@ -17,11 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.plinth.platform.plugins.modules import blue_green, blue_green_info
-from kubehelpers import wait_for
+from kubehelpers import exists, wait_for
 from kubernetes import client, watch
 
+from tests.support.playbook import run_playbook
+
+ROOT = Path(__file__).resolve().parents[2]
 APP = "shop"
 IMAGE = "registry.example.com/shop:0.0.1"
 
@@ -418,3 +422,99 @@ def test_the_watch_catches_an_unready_selection(
         wait_for(lambda: len(watcher.violations) >= 2, timeout=30, what="both watches to see it")
     assert any("selects unready pod stuck" in v for v in watcher.violations)
     assert any("EndpointSlice lists unready endpoint stuck" in v for v in watcher.violations)
+
+
+def local_platform(namespace: str) -> dict[str, Any]:
+    """The local inventory's platform with one blue-green app on the tainted ml node group."""
+    data = yaml.safe_load((ROOT / "inventories/local/group_vars/all/platform.yml").read_text())
+    platform = data["platform"]
+    platform["apps"] = [
+        {
+            "name": APP,
+            "namespace": namespace,
+            "image": "registry.example.com/shop:1.0.0",
+            "replicas": 2,
+            "node_group": "ml",
+            "port": 8000,
+            "health_path": "/healthz",
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+            "env": {"LOG_LEVEL": "info"},
+            "blue_green": {"enabled": True, "preview": True},
+        }
+    ]
+    return platform
+
+
+def test_playbook_releases_by_app_name_and_version(
+    kubeconfig: Path, core: client.CoreV1Api, apps: client.AppsV1Api, namespace: str, tmp_path: Path
+) -> None:
+    platform = local_platform(namespace)
+    fast = {
+        "plinth_eks_kubeconfig": str(kubeconfig),
+        "blue_green_min_ready_seconds": 1,
+        "blue_green_scale_down_delay": 1,
+        "blue_green_ready_timeout": 60,
+    }
+    unknown = run_playbook(
+        "blue_green.yml", platform=platform, extra_vars={**fast, "app": "nope"}, tmp_path=tmp_path
+    )
+    assert unknown.rc != 0
+    assert any("unknown app nope: platform.apps has shop" in m for m in unknown.failure_messages())
+    assert not core.list_namespaced_service(namespace).items
+
+    # No version: the tag of the configured image (what a site run releases).
+    first = run_playbook(
+        "blue_green.yml", platform=platform, extra_vars={**fast, "app": APP}, tmp_path=tmp_path
+    )
+    assert first.rc == 0, first.failure_messages()
+    assert first.changed_tasks() == ["plinth.platform.blue_green : Release the version of shop"]
+    blue = apps.read_namespaced_deployment(f"{APP}-blue", namespace)
+    pod_spec = blue.spec.template.spec
+    assert pod_spec.containers[0].image == "registry.example.com/shop:1.0.0"
+    assert pod_spec.node_selector == {"eks.amazonaws.com/nodegroup": "ml"}
+    assert [(t.key, t.value, t.effect) for t in pod_spec.tolerations] == [
+        ("workload", "ml", "NoSchedule")
+    ]
+    assert pod_spec.containers[0].env_from[0].config_map_ref.name == f"{APP}-config"
+    assert blue.metadata.labels["plinth.dev/environment"] == "development"
+    pods = core.list_namespaced_pod(namespace, label_selector="plinth.dev/slot=blue").items
+    assert {p.spec.node_name for p in pods} <= {
+        n.metadata.name
+        for n in core.list_node(label_selector="eks.amazonaws.com/nodegroup=ml").items
+    }
+
+    second = run_playbook(
+        "blue_green.yml",
+        platform=platform,
+        extra_vars={**fast, "app": APP, "version": "1.0.0"},
+        tmp_path=tmp_path,
+    )
+    assert second.rc == 0 and second.changed == 0, second.changed_tasks()
+
+    planned = run_playbook(
+        "blue_green.yml",
+        platform=platform,
+        extra_vars={**fast, "app": APP, "version": "1.1.0"},
+        check=True,
+        diff=True,
+        tmp_path=tmp_path,
+    )
+    assert planned.rc == 0 and planned.changed == 1
+    plan = planned.result("Release the version of shop")["plan"]
+    assert plan[0] == "deploy registry.example.com/shop:1.1.0 to shop-green (2 replicas)"
+    assert selector_slot(core, namespace) == "blue"
+    assert not exists(lambda: apps.read_namespaced_deployment(f"{APP}-green", namespace))
+
+    released = run_playbook(
+        "blue_green.yml",
+        platform=platform,
+        extra_vars={**fast, "app": APP, "version": "1.1.0"},
+        tmp_path=tmp_path,
+    )
+    assert released.rc == 0, released.failure_messages()
+    output = released.result("Publish the release")["ansible_facts"]["blue_green__output"]
+    assert output["active_slot"] == "green" and output["previous_version"] == "1.0.0"
+    assert (
+        core.read_namespaced_service(f"{APP}-preview", namespace).spec.selector["plinth.dev/slot"]
+        == "green"
+    )
