@@ -78,6 +78,7 @@ class AppSpec:
     tolerations: list[dict[str, Any]] = field(default_factory=list)
     env_from: list[dict[str, Any]] = field(default_factory=list)
     service_account: str | None = None
+    autoscaling: dict[str, Any] | None = None
 
     @property
     def image_ref(self) -> str:
@@ -154,6 +155,40 @@ class AppSpec:
                     "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0},
                 },
                 "template": template,
+            },
+        }
+
+    def hpa(self, slot: str) -> dict[str, Any]:
+        """The HorizontalPodAutoscaler ``<name>``, scaling the active slot only."""
+        scaling = self.autoscaling or {}
+        return {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {
+                "name": self.name,
+                "namespace": self.namespace,
+                "labels": self.common_labels(),
+            },
+            "spec": {
+                "scaleTargetRef": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": self.deployment_name(slot),
+                },
+                "minReplicas": scaling["min_replicas"],
+                "maxReplicas": scaling["max_replicas"],
+                "metrics": [
+                    {
+                        "type": "Resource",
+                        "resource": {
+                            "name": "cpu",
+                            "target": {
+                                "type": "Utilization",
+                                "averageUtilization": scaling["cpu_target"],
+                            },
+                        },
+                    }
+                ],
             },
         }
 
@@ -371,6 +406,7 @@ class SlotClient:
         self.deployments = k8s.resource("Deployment", "apps/v1")
         self.services = k8s.resource("Service", "v1")
         self.pods = k8s.resource("Pod", "v1")
+        self.hpas = k8s.resource("HorizontalPodAutoscaler", "autoscaling/v2")
 
     def _read(self, resource: Any, name: str) -> dict[str, Any] | None:
         try:
@@ -383,6 +419,12 @@ class SlotClient:
 
     def service(self, name: str) -> dict[str, Any] | None:
         return self._read(self.services, name)
+
+    def hpa(self, name: str) -> dict[str, Any] | None:
+        return self._read(self.hpas, name)
+
+    def delete(self, resource: Any, name: str) -> None:
+        resource.delete(name=name, namespace=self.namespace)
 
     def slot_pods(self, app: str, slot: str) -> list[dict[str, Any]]:
         selector = f"{NAME_LABEL}={app},{SLOT_LABEL}={slot}"

@@ -208,6 +208,28 @@ options:
     description: Keep the previous slot running (warm) for an instant rollback.
     type: bool
     default: false
+  autoscaling:
+    description:
+      - A HorizontalPodAutoscaler C(<name>) (autoscaling/v2, CPU utilisation) that always scales
+        the active slot; it is re-pointed right after each switch (and back on a rollback).
+      - The new slot is scaled to what the HPA had scaled the serving slot to (within
+        O(autoscaling.min_replicas) and O(autoscaling.max_replicas)) before it takes the
+        traffic; O(replicas) is then only the first release's size.
+      - Without it, an HPA C(<name>) left from an earlier release is removed.
+    type: dict
+    suboptions:
+      min_replicas:
+        description: Fewest replicas.
+        type: int
+        required: true
+      max_replicas:
+        description: Most replicas.
+        type: int
+        required: true
+      cpu_target:
+        description: Target average CPU utilisation (percent of the requests).
+        type: int
+        default: 70
 notes:
   - Check mode changes nothing and returns the plan in RV(plan); with C(--diff) the selector and
     image changes are shown.
@@ -485,7 +507,9 @@ class BlueGreenManager:
     def ensure_present(self) -> None:
         active = self.active
         if active is not None and self._slot_hash(active) == self.hash:
-            self._scale(active, self.spec.replicas)
+            if not self.spec.autoscaling:  # with an HPA, it owns the active slot's replicas
+                self._scale(active, self.spec.replicas)
+            self._ensure_hpa(active)
             self._ensure_preview(active)
             return
         slot = other_slot(active) if active else "blue"
@@ -530,18 +554,41 @@ class BlueGreenManager:
             self._give_up(slot, f"failed the pre-promotion analysis: {failed_checks(analysis)}")
         return True
 
+    def _full_replicas(self, serving: str | None) -> int:
+        """Replicas a slot needs before it takes the traffic: with an HPA, as many as the
+        serving slot has been scaled to (within min/max), so the switch does not shed capacity."""
+        scaling = self.spec.autoscaling
+        if not scaling:
+            return self.spec.replicas
+        current = self._slot_replicas(serving) if serving else 0
+        return min(max(scaling["min_replicas"], current), scaling["max_replicas"])
+
+    def _ensure_hpa(self, slot: str) -> None:
+        """The HPA follows the active slot; without autoscaling there is none."""
+        current = self.client.hpa(self.spec.name)
+        if not self.spec.autoscaling:
+            if current and self._step(f"remove HorizontalPodAutoscaler {self.spec.name}"):
+                self.client.delete(self.client.hpas, self.spec.name)
+            return
+        wanted = self.spec.hpa(slot)["spec"]
+        have = (current or {}).get("spec") or {}
+        if any(have.get(key) != value for key, value in wanted.items()) and self._step(
+            f"point HorizontalPodAutoscaler {self.spec.name} at slot {slot}"
+        ):
+            self.client.apply(self.client.hpas, self.spec.hpa(slot))
+
     def _promote(self, slot: str, previous: str | None) -> None:
         ready_at = time.monotonic()
-        if self._slot_replicas(slot) < self.spec.replicas:
-            self._scale(slot, self.spec.replicas)
-            readiness = self._wait_ready(slot, self.hash, self.spec.replicas)
+        full = self._full_replicas(previous)
+        if self._slot_replicas(slot) < full:
+            self._scale(slot, full)
+            readiness = self._wait_ready(slot, self.hash, full)
             if not readiness.ready:
-                self._give_up(
-                    slot, f"did not scale to {self.spec.replicas} Ready pods ({readiness.reason})"
-                )
+                self._give_up(slot, f"did not scale to {full} Ready pods ({readiness.reason})")
             ready_at = time.monotonic()
         self._switch(slot, previous, self.spec.version)
         self.timings["switch"] = round(time.monotonic() - ready_at, 3)
+        self._ensure_hpa(slot)
         self.previous_slot = previous
         if previous is None:
             self.outcome["promoted"] = True
@@ -573,6 +620,7 @@ class BlueGreenManager:
                 f"slot {slot} keeps serving"
             )
         self._switch(previous, slot, self._slot_version(previous) or "")
+        self._ensure_hpa(previous)
         self._scale(slot, 0)
         self.previous_slot = slot
         raise BlueGreenError(
@@ -609,11 +657,10 @@ class BlueGreenManager:
         if active == new:
             if self.slots[stable] is None:
                 raise BlueGreenError(f"{self.spec.name}: no stable slot {stable} to return to")
-            self._scale(stable, self.spec.replicas)
+            full = max(self._full_replicas(new), self._slot_replicas(stable))
+            self._scale(stable, full)
             if not self.check_mode:
-                readiness = self._wait_ready(
-                    stable, self._slot_hash(stable) or "", self.spec.replicas
-                )
+                readiness = self._wait_ready(stable, self._slot_hash(stable) or "", full)
                 if not readiness.ready:
                     raise BlueGreenError(
                         f"{self.spec.name}: stable slot {stable} is not Ready "
@@ -621,6 +668,7 @@ class BlueGreenManager:
                         f"slot {new} keeps serving"
                     )
             self._switch(stable, new, self._slot_version(stable) or "")
+            self._ensure_hpa(stable)
             self.previous_slot = new
         self._scale(new, 0)
 
@@ -682,6 +730,7 @@ def spec_from_params(params: dict[str, Any]) -> AppSpec:
         tolerations=params["tolerations"],
         env_from=params["env_from"],
         service_account=params["service_account"],
+        autoscaling=params["autoscaling"],
     )
 
 
@@ -738,6 +787,14 @@ def main() -> None:
         post_analysis=analysis_spec(),
         scale_down_delay=dict(type="int", default=30),
         keep_previous=dict(type="bool", default=False),
+        autoscaling=dict(
+            type="dict",
+            options=dict(
+                min_replicas=dict(type="int", required=True),
+                max_replicas=dict(type="int", required=True),
+                cpu_target=dict(type="int", default=70),
+            ),
+        ),
     )
     argument_spec.update(AUTH_ARG_SPEC)
     module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -518,3 +518,36 @@ def test_playbook_releases_by_app_name_and_version(
         core.read_namespaced_service(f"{APP}-preview", namespace).spec.selector["plinth.dev/slot"]
         == "green"
     )
+
+
+def test_autoscaler_follows_the_active_slot(
+    kubeconfig: Path, api: client.ApiClient, apps: client.AppsV1Api, namespace: str
+) -> None:
+    autoscaling = client.AutoscalingV2Api(api)
+    scaling = {"min_replicas": 2, "max_replicas": 6, "cpu_target": 60}
+    first = release(kubeconfig, namespace, "1.0.0", replicas=2, autoscaling=scaling)
+    assert not first.get("failed"), first.get("msg")
+    hpa = autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, namespace)
+    assert hpa.spec.scale_target_ref.name == f"{APP}-blue" and hpa.spec.max_replicas == 6
+    assert (
+        release(kubeconfig, namespace, "1.0.0", replicas=2, autoscaling=scaling)["changed"] is False
+    )
+
+    # The HPA has scaled blue to 4 (done by hand here: no metrics server): green gets 4 too.
+    apps.patch_namespaced_deployment_scale(f"{APP}-blue", namespace, {"spec": {"replicas": 4}})
+    wait_for(
+        lambda: apps.read_namespaced_deployment(f"{APP}-blue", namespace).status.ready_replicas
+        == 4,
+        timeout=30,
+        what="blue scaled to 4",
+    )
+    with SwitchWatch(api, namespace) as watcher:
+        second = release(kubeconfig, namespace, "2.0.0", replicas=2, autoscaling=scaling)
+    assert not second.get("failed"), second.get("msg")
+    assert watcher.violations == []
+    assert replicas(apps, namespace, "green") == 4 and replicas(apps, namespace, "blue") == 0
+    hpa = autoscaling.read_namespaced_horizontal_pod_autoscaler(APP, namespace)
+    assert hpa.spec.scale_target_ref.name == f"{APP}-green"
+    assert (
+        release(kubeconfig, namespace, "2.0.0", replicas=2, autoscaling=scaling)["changed"] is False
+    )
