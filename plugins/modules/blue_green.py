@@ -340,7 +340,9 @@ plan:
   elements: str
 """
 
+import contextlib
 import time
+import traceback
 from typing import Any
 
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
@@ -507,8 +509,14 @@ class BlueGreenManager:
     def ensure_present(self) -> None:
         active = self.active
         if active is not None and self._slot_hash(active) == self.hash:
+            summary = slot_summary(self.slots[active])
             if not self.spec.autoscaling:  # with an HPA, it owns the active slot's replicas
                 self._scale(active, self.spec.replicas)
+            if not summary["ready"]:
+                self.module.warn(
+                    f"{self.spec.name} {self.spec.version} is already active in slot {active} but "
+                    f"only {summary['ready_replicas']} of {summary['replicas']} replicas are Ready"
+                )
             self._ensure_hpa(active)
             self._ensure_preview(active)
             return
@@ -815,17 +823,20 @@ def main() -> None:
                     msg=f"{phase}.http_checks: tries must be >= 1, success_ratio within 0-1"
                 )
 
+    manager = None
     try:
         client = SlotClient(get_api_client(module), params["namespace"])
         manager = BlueGreenManager(module, client, spec_from_params(params))
-    except CoreException as e:
-        module.fail_from_exception(e)
-    try:
         getattr(manager, f"ensure_{params['state']}")()
     except BlueGreenError as e:
         module.fail_json(msg=e.msg, **manager.result())
+    except CoreException as e:
+        module.fail_from_exception(e)
     except Exception as e:  # an API error mid-release: report it with what was done so far
-        module.fail_json(msg=f"{params['name']}: {e}", exception=repr(e), **manager.result())
+        done: dict[str, Any] = {}
+        with contextlib.suppress(Exception):  # the API may be what failed
+            done = manager.result() if manager else {}
+        module.fail_json(msg=f"{params['name']}: {e}", exception=traceback.format_exc(), **done)
     module.exit_json(**manager.result())
 
 

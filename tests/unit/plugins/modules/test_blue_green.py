@@ -280,3 +280,15 @@ def test_blue_green_alb_check_mode_writes_nothing(run_module, aws_moto) -> None:
 
     refused = run_module(blue_green_alb, {**args, "steps": [0, 50]})
     assert refused["failed"] and refused["msg"] == "steps must be percentages within 1-100"
+
+
+def test_hpa_scales_the_given_slot() -> None:
+    hpa = spec(autoscaling={"min_replicas": 3, "max_replicas": 20, "cpu_target": 70}).hpa("green")
+    assert hpa["apiVersion"] == "autoscaling/v2" and hpa["metadata"]["name"] == "api"
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "api-green",
+    }
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 20)
+    assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
