@@ -37,6 +37,35 @@ PREVIOUS_ANNOTATION = "plinth.dev/previous-slot"
 FIELD_MANAGER = "plinth-blue-green"
 MERGE_PATCH = "application/merge-patch+json"
 
+# The argument spec of an analysis (pre_analysis/post_analysis of blue_green, analysis of
+# blue_green_alb).
+ANALYSIS_OPTIONS: dict[str, Any] = dict(
+    http_checks=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            url=dict(type="str", required=True),
+            expected_status=dict(type="int", default=200),
+            tries=dict(type="int", default=5),
+            success_ratio=dict(type="float", default=1.0),
+            interval=dict(type="float", default=1.0),
+            timeout=dict(type="int", default=5),
+            validate_certs=dict(type="bool", default=True),
+        ),
+    ),
+    prometheus=dict(
+        type="dict",
+        options=dict(
+            url=dict(type="str", required=True),
+            query=dict(type="str", required=True),
+            min_value=dict(type="float"),
+            max_value=dict(type="float"),
+            timeout=dict(type="int", default=10),
+        ),
+    ),
+)
+
 
 class BlueGreenError(Exception):
     """A release step failed; ``result`` carries what happened so far."""

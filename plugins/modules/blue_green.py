@@ -350,6 +350,7 @@ from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import 
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
 from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
 from ansible_collections.plinth.platform.plugins.module_utils.blue_green import (
+    ANALYSIS_OPTIONS,
     HASH_ANNOTATION,
     PREVIOUS_ANNOTATION,
     SLOT_LABEL,
@@ -445,7 +446,9 @@ class BlueGreenManager:
             self.client.scale(name, replicas)
             self.slots[slot] = self.client.deployment(name)
 
-    def _wait_ready(self, slot: str, template_hash: str, replicas: int) -> Readiness:
+    def _wait_ready(
+        self, slot: str, template_hash: str, replicas: int, record: bool = True
+    ) -> Readiness:
         start = time.monotonic()
         deadline = start + self.params["ready_timeout"]
         min_ready = self.params["min_ready_seconds"]
@@ -454,10 +457,11 @@ class BlueGreenManager:
             if readiness.ready or time.monotonic() > deadline:
                 break
             time.sleep(POLL_SECONDS)
-        self.timings["slot_ready"] = round(
-            self.timings.get("slot_ready", 0) + time.monotonic() - start, 3
-        )
-        self.analysis["readiness"] = readiness.as_dict()
+        if record:  # the new slot's readiness, not a stable slot's on the way back
+            self.timings["slot_ready"] = round(
+                self.timings.get("slot_ready", 0) + time.monotonic() - start, 3
+            )
+            self.analysis["readiness"] = readiness.as_dict()
         return readiness
 
     def _analyse(self, phase: str) -> dict[str, Any]:
@@ -616,25 +620,27 @@ class BlueGreenManager:
         self._scale(previous, 0)
         self.timings["scale_down"] = round(time.monotonic() - start, 3)
 
+    def _return_to(self, stable: str, new: str, why: str) -> None:
+        """Traffic back to ``stable`` (scaled up and Ready first), then ``new`` to zero."""
+        full = max(self._full_replicas(new), self._slot_replicas(stable))
+        self._scale(stable, full)
+        if not self.check_mode:
+            readiness = self._wait_ready(stable, self._slot_hash(stable) or "", full, record=False)
+            if not readiness.ready:
+                raise BlueGreenError(
+                    f"{self.spec.name}: {why}, but slot {stable} is not Ready to take the "
+                    f"traffic back ({readiness.reason}); slot {new} keeps serving"
+                )
+        self._switch(stable, new, self._slot_version(stable) or "")
+        self._ensure_hpa(stable)
+        self._scale(new, 0)
+        self.previous_slot = new
+
     def _rollback(self, slot: str, previous: str, why: str) -> None:
+        reason = f"post-promotion analysis of slot {slot} failed ({why})"
+        self._return_to(previous, slot, reason)
         self.outcome["rolled_back"] = True
-        guard = self._readiness(
-            previous, self._slot_hash(previous) or "", self._slot_replicas(previous), 0
-        )
-        if not guard.ready:
-            raise BlueGreenError(
-                f"{self.spec.name}: post-promotion analysis of slot {slot} failed ({why}) and "
-                f"slot {previous} is not Ready for a rollback ({guard.reason}); "
-                f"slot {slot} keeps serving"
-            )
-        self._switch(previous, slot, self._slot_version(previous) or "")
-        self._ensure_hpa(previous)
-        self._scale(slot, 0)
-        self.previous_slot = slot
-        raise BlueGreenError(
-            f"{self.spec.name}: post-promotion analysis of slot {slot} failed ({why}); "
-            f"rolled back to slot {previous}"
-        )
+        raise BlueGreenError(f"{self.spec.name}: {reason}; rolled back to slot {previous}")
 
     def ensure_promoted(self) -> None:
         active = self.active
@@ -662,23 +668,12 @@ class BlueGreenManager:
         if active is None or new is None:
             return
         stable = other_slot(new)
-        if active == new:
-            if self.slots[stable] is None:
-                raise BlueGreenError(f"{self.spec.name}: no stable slot {stable} to return to")
-            full = max(self._full_replicas(new), self._slot_replicas(stable))
-            self._scale(stable, full)
-            if not self.check_mode:
-                readiness = self._wait_ready(stable, self._slot_hash(stable) or "", full)
-                if not readiness.ready:
-                    raise BlueGreenError(
-                        f"{self.spec.name}: stable slot {stable} is not Ready "
-                        f"({readiness.reason}); "
-                        f"slot {new} keeps serving"
-                    )
-            self._switch(stable, new, self._slot_version(stable) or "")
-            self._ensure_hpa(stable)
-            self.previous_slot = new
-        self._scale(new, 0)
+        if active != new:
+            self._scale(new, 0)
+        elif self.slots[stable] is None:
+            raise BlueGreenError(f"{self.spec.name}: no stable slot {stable} to return to")
+        else:
+            self._return_to(stable, new, f"aborting {self.spec.version}")
 
     # -- result --------------------------------------------------------------------------------
     def result(self) -> dict[str, Any]:
@@ -742,32 +737,6 @@ def spec_from_params(params: dict[str, Any]) -> AppSpec:
     )
 
 
-def analysis_spec() -> dict[str, Any]:
-    http = dict(
-        url=dict(type="str", required=True),
-        expected_status=dict(type="int", default=200),
-        tries=dict(type="int", default=5),
-        success_ratio=dict(type="float", default=1.0),
-        interval=dict(type="float", default=1.0),
-        timeout=dict(type="int", default=5),
-        validate_certs=dict(type="bool", default=True),
-    )
-    prometheus = dict(
-        url=dict(type="str", required=True),
-        query=dict(type="str", required=True),
-        min_value=dict(type="float"),
-        max_value=dict(type="float"),
-        timeout=dict(type="int", default=10),
-    )
-    return dict(
-        type="dict",
-        options=dict(
-            http_checks=dict(type="list", elements="dict", default=[], options=http),
-            prometheus=dict(type="dict", options=prometheus),
-        ),
-    )
-
-
 def main() -> None:
     argument_spec = dict(
         name=dict(type="str", required=True),
@@ -791,8 +760,8 @@ def main() -> None:
         promotion_delay=dict(type="int", default=0),
         min_ready_seconds=dict(type="int", default=10),
         ready_timeout=dict(type="int", default=600),
-        pre_analysis=analysis_spec(),
-        post_analysis=analysis_spec(),
+        pre_analysis=dict(type="dict", options=ANALYSIS_OPTIONS),
+        post_analysis=dict(type="dict", options=ANALYSIS_OPTIONS),
         scale_down_delay=dict(type="int", default=30),
         keep_previous=dict(type="bool", default=False),
         autoscaling=dict(

@@ -222,6 +222,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.plinth.platform.plugins.module_utils.blue_green import (
+    ANALYSIS_OPTIONS,
     BlueGreenError,
     failed_checks,
     forward_weights,
@@ -342,32 +343,6 @@ class WeightedForwardManager:
 
 
 def main() -> None:
-    analysis = dict(
-        http_checks=dict(
-            type="list",
-            elements="dict",
-            default=[],
-            options=dict(
-                url=dict(type="str", required=True),
-                expected_status=dict(type="int", default=200),
-                tries=dict(type="int", default=5),
-                success_ratio=dict(type="float", default=1.0),
-                interval=dict(type="float", default=1.0),
-                timeout=dict(type="int", default=5),
-                validate_certs=dict(type="bool", default=True),
-            ),
-        ),
-        prometheus=dict(
-            type="dict",
-            options=dict(
-                url=dict(type="str", required=True),
-                query=dict(type="str", required=True),
-                min_value=dict(type="float"),
-                max_value=dict(type="float"),
-                timeout=dict(type="int", default=10),
-            ),
-        ),
-    )
     argument_spec = dict(
         listener_arn=dict(type="str", required=True),
         rule_arn=dict(type="str"),
@@ -383,7 +358,7 @@ def main() -> None:
         steps=dict(type="list", elements="int", default=[100]),
         step_interval=dict(type="int", default=0),
         require_healthy_targets=dict(type="bool", default=True),
-        analysis=dict(type="dict", options=analysis),
+        analysis=dict(type="dict", options=ANALYSIS_OPTIONS),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if any(not 0 < s <= 100 for s in module.params["steps"]):

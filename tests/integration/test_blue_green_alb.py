@@ -12,9 +12,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +20,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.plinth.platform.plugins.modules import blue_green_alb
 
 from tests.support.emulator_fixture import FAKE_KEY, EmulatorHandle
+from tests.support.http_server import status_server
 
 REGION = "us-east-1"
 
@@ -87,21 +86,11 @@ def rule_weights(alb: dict[str, Any]) -> dict[str, int]:
     return {slot: by_arn.get(arn, 0) for slot, arn in alb["groups"].items()}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(200 if self.path.startswith("/ok") else 503)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-
 @pytest.fixture(scope="module")
 def http_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    """A test HTTP server on 127.0.0.1: /ok answers 200, anything else 500."""
+    with status_server() as url:
+        yield url
 
 
 def test_steps_idempotency_check_mode_and_abort(

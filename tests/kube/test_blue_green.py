@@ -12,7 +12,6 @@ import io
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from ansible_collections.plinth.platform.plugins.modules import blue_green, blue
 from kubehelpers import exists, wait_for
 from kubernetes import client, watch
 
+from tests.support.http_server import status_server
 from tests.support.playbook import run_playbook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,23 +159,11 @@ class SwitchWatch:
                 self.violations.append(f"EndpointSlice lists unready endpoint {ref}")
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        self.send_response(200 if self.path.startswith("/ok") else 500)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-
 @pytest.fixture(scope="module")
 def http_server() -> Iterator[str]:
     """A test HTTP server on 127.0.0.1: /ok answers 200, anything else 500."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with status_server() as url:
+        yield url
 
 
 def replicas(apps: client.AppsV1Api, namespace: str, slot: str) -> int:
