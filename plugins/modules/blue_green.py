@@ -386,6 +386,8 @@ class BlueGreenManager:
         self.analysis: dict[str, Any] = {}
         self.outcome = {"promoted": False, "rolled_back": False, "awaiting_promotion": False}
         self.previous_slot: str | None = None
+        # Check mode: the replicas the plan has given each slot so far (nothing is written).
+        self.planned_replicas: dict[str, int] = {}
         self.before = self._state()
 
     # -- reading -------------------------------------------------------------------------------
@@ -420,6 +422,8 @@ class BlueGreenManager:
         )
 
     def _slot_replicas(self, slot: str) -> int:
+        if slot in self.planned_replicas:
+            return self.planned_replicas[slot]
         return (self.slots[slot] or {}).get("spec", {}).get("replicas", 0)
 
     def _slot_version(self, slot: str | None) -> str | None:
@@ -442,13 +446,19 @@ class BlueGreenManager:
 
     def _scale(self, slot: str, replicas: int) -> None:
         name = self.spec.deployment_name(slot)
-        if self._slot_replicas(slot) != replicas and self._step(f"scale {name} to {replicas}"):
+        if self._slot_replicas(slot) == replicas:
+            return
+        if self._step(f"scale {name} to {replicas}"):
             self.client.scale(name, replicas)
             self.slots[slot] = self.client.deployment(name)
+        else:
+            self.planned_replicas[slot] = replicas
 
     def _wait_ready(
         self, slot: str, template_hash: str, replicas: int, record: bool = True
     ) -> Readiness:
+        if self.check_mode:  # nothing was deployed: nothing to observe, the plan goes on
+            return Readiness(True, replicas, 0, 0, "not observed in check mode")
         start = time.monotonic()
         deadline = start + self.params["ready_timeout"]
         min_ready = self.params["min_ready_seconds"]
@@ -465,6 +475,8 @@ class BlueGreenManager:
         return readiness
 
     def _analyse(self, phase: str) -> dict[str, Any]:
+        if self.check_mode:
+            return {"passed": True, "checks": [], "skipped": "check mode"}
         start = time.monotonic()
         result = run_analysis(self.params[f"{phase}_analysis"])
         self.timings["analysis" if phase == "pre" else "post_analysis"] = round(
@@ -533,11 +545,12 @@ class BlueGreenManager:
             if self._step(f"deploy {self.spec.image_ref} to {name} ({replicas} replicas)"):
                 self.client.apply(self.client.deployments, self.spec.deployment(slot, replicas))
                 self.slots[slot] = self.client.deployment(name)
+            else:
+                self.planned_replicas[slot] = replicas
         elif self._slot_replicas(slot) < replicas:
             self._scale(slot, replicas)
         self._ensure_preview(slot)
-        if not self._prepare(slot, replicas):
-            return
+        self._prepare(slot, replicas)
         if self.params["promotion"] == "manual" and active is not None:
             self.outcome["awaiting_promotion"] = True
             self.plan.append(f"wait for state=promoted to switch to slot {slot}")
@@ -548,12 +561,9 @@ class BlueGreenManager:
             time.sleep(self.params["promotion_delay"])
         self._promote(slot, active)
 
-    def _prepare(self, slot: str, replicas: int) -> bool:
-        """Readiness and pre-promotion analysis; False in check mode (nothing to observe)."""
+    def _prepare(self, slot: str, replicas: int) -> None:
+        """Readiness and pre-promotion analysis (taken as passed in check mode's plan)."""
         self.plan.append(f"wait until every pod of slot {slot} is Ready and run the analysis")
-        if self.check_mode:
-            self.plan.append(f"switch Service {self.spec.name} selector to slot {slot}")
-            return False
         readiness = self._wait_ready(slot, self.hash, replicas)
         if not readiness.ready:
             self._give_up(
@@ -564,7 +574,6 @@ class BlueGreenManager:
         analysis = self._analyse("pre")
         if not analysis["passed"]:
             self._give_up(slot, f"failed the pre-promotion analysis: {failed_checks(analysis)}")
-        return True
 
     def _full_replicas(self, serving: str | None) -> int:
         """Replicas a slot needs before it takes the traffic: with an HPA, as many as the
@@ -603,12 +612,12 @@ class BlueGreenManager:
         self._ensure_hpa(slot)
         self.previous_slot = previous
         if previous is None:
-            self.outcome["promoted"] = True
+            self.outcome["promoted"] = not self.check_mode
             return
         analysis = self._analyse("post")
         if not analysis["passed"]:
             self._rollback(slot, previous, failed_checks(analysis))
-        self.outcome["promoted"] = True
+        self.outcome["promoted"] = not self.check_mode
         if self.params["keep_previous"]:
             self.plan.append(f"keep slot {previous} warm")
             return
@@ -659,8 +668,8 @@ class BlueGreenManager:
         replicas = self._slot_replicas(slot)
         if replicas == 0:
             raise BlueGreenError(f"{self.spec.name}: slot {slot} is scaled to zero (aborted?)")
-        if self._prepare(slot, replicas):
-            self._promote(slot, active)
+        self._prepare(slot, replicas)
+        self._promote(slot, active)
 
     def ensure_aborted(self) -> None:
         active = self.active

@@ -232,6 +232,14 @@ def test_happy_path_rerun_and_check_mode(
     assert planned["changed"] is True
     assert planned["plan"][0] == "deploy registry.example.com/shop:1.2.0 to shop-blue (3 replicas)"
     assert "switch Service shop selector to slot blue" in planned["plan"]
+    assert planned["plan"] == [
+        "deploy registry.example.com/shop:1.2.0 to shop-blue (3 replicas)",
+        "wait until every pod of slot blue is Ready and run the analysis",
+        "switch Service shop selector to slot blue",
+        "wait 1s for endpoint propagation",
+        "scale shop-green to 0",
+    ]
+    assert planned["promoted"] is False
     assert planned["diff"]["after"]["service_selector"]["plinth.dev/slot"] == "blue"
     assert core.read_namespaced_service(APP, namespace).metadata.resource_version == before
     blue = apps.read_namespaced_deployment(f"{APP}-blue", namespace)
@@ -317,6 +325,21 @@ def test_manual_promotion_with_preview(
         kubeconfig, namespace, "2.0.0", preview=True, preview_replicas=1, promotion="manual"
     )
     assert again["changed"] is False and again["awaiting_promotion"] is True
+
+    planned = release(
+        kubeconfig,
+        namespace,
+        "2.0.0",
+        preview=True,
+        preview_replicas=1,
+        state="promoted",
+        check_mode=True,
+    )
+    assert planned["changed"] and planned["plan"][1:3] == [
+        "scale shop-green to 3",
+        "switch Service shop selector to slot green",
+    ]
+    assert replicas(apps, namespace, "green") == 1 and selector_slot(core, namespace) == "blue"
 
     with SwitchWatch(api, namespace) as watcher:
         promoted = release(
