@@ -530,6 +530,17 @@ def test_playbook_releases_by_app_name_and_version(
         == "green"
     )
 
+    # The AWX survey's `state`: abort 1.1.0 after its promotion - blue (scaled down) comes back.
+    aborted = run_playbook(
+        "blue_green.yml",
+        platform=platform,
+        extra_vars={**fast, "app": APP, "version": "1.1.0", "state": "aborted"},
+        tmp_path=tmp_path,
+    )
+    assert aborted.rc == 0, aborted.failure_messages()
+    assert selector_slot(core, namespace) == "blue"
+    assert replicas(apps, namespace, "blue") == 2 and replicas(apps, namespace, "green") == 0
+
 
 def test_autoscaler_follows_the_active_slot(
     kubeconfig: Path, api: client.ApiClient, apps: client.AppsV1Api, namespace: str
