@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -244,13 +244,18 @@ def _parse_time(value: str) -> datetime:
 
 
 def ready_since(pod: dict[str, Any]) -> datetime | None:
-    """When the pod last became Ready, or None when it is not Ready."""
+    """The latest moment the pod can have become Ready, or None when it is not Ready.
+
+    Condition timestamps have one-second resolution (truncated), so the transition happened
+    within the second after the stamp: counting from its end never overstates readiness."""
     for condition in (pod.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Ready":
             if condition.get("status") != "True":
                 return None
             stamp = condition.get("lastTransitionTime")
-            return _parse_time(stamp) if stamp else datetime.now(UTC)
+            if not stamp:
+                return datetime.now(UTC)
+            return _parse_time(stamp) + timedelta(seconds=1)
     return None
 
 
