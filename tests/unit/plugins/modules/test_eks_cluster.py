@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import eks_cluster
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 
 REGION = "us-east-1"
 NAME = "shop-dev"
@@ -141,20 +138,9 @@ def test_delete_and_rerun(run_module, network):
 
 
 @pytest.fixture
-def stub(monkeypatch):
+def stub(stubbed_client):
     """A Stubber on the EKS client every module instance gets; all stubs must be consumed."""
-    client = boto3.client(
-        "eks", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "eks"
-        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    return stubbed_client("eks")
 
 
 def stub_cluster(status="ACTIVE", version="1.32", encryption=None) -> dict:
