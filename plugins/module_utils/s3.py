@@ -26,7 +26,8 @@ def by_id(rule: dict[str, Any]) -> str:
 class BucketConfigurationManager:
     """A subclass names the configuration (``what``, ``result_key``, ``missing_code``: the error
     code of a bucket without one) and implements ``get`` (the raw response), ``parse`` (the
-    normalised value, falsy when empty), ``put``, ``delete`` and ``empty``.
+    normalised value, falsy when empty), ``put``, ``delete``, ``empty`` and ``ensure_present``
+    (the value after the module ran, written with ``write``).
     """
 
     what = ""
@@ -53,6 +54,9 @@ class BucketConfigurationManager:
         raise NotImplementedError
 
     def empty(self) -> Any:
+        raise NotImplementedError
+
+    def ensure_present(self, current: Any) -> Any:
         raise NotImplementedError
 
     def diff_view(self, value: Any) -> Any:
@@ -104,3 +108,12 @@ class BucketConfigurationManager:
         if self.module._diff:
             result["diff"] = {"before": self.diff_view(current), "after": self.diff_view(after)}
         self.module.exit_json(**result)
+
+    def apply(self) -> None:
+        """Read, converge to ``state``, exit with the result."""
+        current = self.read()
+        if self.params["state"] == "present":
+            after = self.ensure_present(current)
+        else:
+            after = self.remove(current)
+        self.exit(current, after)

@@ -303,12 +303,7 @@ class S3BucketLifecycleManager(BucketConfigurationManager):
         duplicates = _duplicates(rule["id"] for rule in self.params["rules"])
         if duplicates:
             self.module.fail_json(msg=f"Duplicate rule IDs: {', '.join(duplicates)}")
-        current = self.read()
-        if self.params["state"] == "present":
-            after = self.ensure_present(current)
-        else:
-            after = self.remove(current)
-        self.exit(current, after)
+        self.apply()
 
 
 def _duplicates(ids) -> list[str]:

@@ -292,12 +292,7 @@ class S3BucketReplicationManager(BucketConfigurationManager):
         ids = [rule["id"] for rule in self.params["rules"]]
         if len(set(ids)) != len(ids):
             self.module.fail_json(msg=f"Rule IDs must be unique: {', '.join(sorted(ids))}")
-        current = self.read()
-        if self.params["state"] == "present":
-            after = self.ensure_present(current)
-        else:
-            after = self.remove(current)
-        self.exit(current, after)
+        self.apply()
 
 
 def main() -> None:
