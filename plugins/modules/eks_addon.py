@@ -17,11 +17,6 @@ description:
     requested ones. Tags are reconciled separately.
 author: Plinth engineering (!UNKNOWN)
 options:
-  cluster_name:
-    description:
-      - Name of the EKS cluster the add-on belongs to.
-    required: true
-    type: str
   name:
     description:
       - Name of the add-on, as listed by C(aws eks describe-addon-versions).
@@ -106,6 +101,7 @@ notes:
     against the emulator cannot use it.
   - O(purge_tags=true) never removes tags whose key starts with C(aws:).
 extends_documentation_fragment:
+  - plinth.platform.eks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags

@@ -24,11 +24,6 @@ description:
     and only adds labels whose key is new.
 author: Plinth engineering (!UNKNOWN)
 options:
-  cluster_name:
-    description:
-      - Name of the EKS cluster.
-    required: true
-    type: str
   name:
     description:
       - Name of the node group.
@@ -180,6 +175,7 @@ notes:
     C(updateConfig), so a node group created there reports none until it is updated.
   - O(purge_tags=true) never removes tags whose key starts with C(aws:).
 extends_documentation_fragment:
+  - plinth.platform.eks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
