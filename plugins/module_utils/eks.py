@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
@@ -164,6 +165,9 @@ class EksResourceManager:
     result_key = ""
     waiter_prefix = ""
     keep_keys: tuple[str, ...] = ("tags",)
+    # Declared, not stubbed: subclasses name the resource argument after what it is.
+    view: Callable[[dict[str, Any]], dict[str, Any]]
+    update: Callable[[dict[str, Any]], None]
 
     def __init__(self, module: Any) -> None:
         self.module = module
@@ -182,13 +186,7 @@ class EksResourceManager:
     def delete_call(self) -> None:
         raise NotImplementedError
 
-    def view(self, resource: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
     def create(self) -> None:
-        raise NotImplementedError
-
-    def update(self, resource: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any] | None:
