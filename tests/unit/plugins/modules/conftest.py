@@ -97,6 +97,20 @@ def aws_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
+def moto_vpc(aws_moto: None) -> dict[str, Any]:
+    """A VPC in moto with one subnet in each of two AZs: ``{"vpc_id": ..., "subnets": [...]}``."""
+    ec2 = boto3.client("ec2", region_name=AWS_REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{AWS_REGION}{az}"
+        )["Subnet"]["SubnetId"]
+        for i, az in enumerate("ab")
+    ]
+    return {"vpc_id": vpc, "subnets": subnets}
+
+
+@pytest.fixture
 def stubbed_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Stubber]]:
     """Return ``stub(service) -> Stubber``: from then on every module instance gets one boto3
     client of ``service`` (in the module's retry wrapper, as ``AnsibleAWSModule.client`` returns

@@ -21,17 +21,10 @@ ROLE = "arn:aws:iam::123456789012:role/shop-dev-eks-cluster"
 
 
 @pytest.fixture
-def network(aws_moto):
+def network(moto_vpc):
     ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in enumerate("ab")
-    ]
-    group = ec2.create_security_group(GroupName="cp", Description="cp", VpcId=vpc)["GroupId"]
-    return {"subnets": subnets, "security_groups": [group]}
+    group = ec2.create_security_group(GroupName="cp", Description="cp", VpcId=moto_vpc["vpc_id"])
+    return {"subnets": moto_vpc["subnets"], "security_groups": [group["GroupId"]]}
 
 
 def args(network, **overrides):

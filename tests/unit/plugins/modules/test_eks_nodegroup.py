@@ -20,15 +20,9 @@ NODE_ROLE = "arn:aws:iam::123456789012:role/shop-dev-eks-node"
 
 
 @pytest.fixture
-def cluster(aws_moto):
+def cluster(moto_vpc):
+    subnets = moto_vpc["subnets"]
     ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in enumerate("ab")
-    ]
     ec2.create_launch_template(
         LaunchTemplateName="shop-dev-ml",
         LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required"}},
