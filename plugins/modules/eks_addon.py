@@ -17,11 +17,6 @@ description:
     requested ones. Tags are reconciled separately.
 author: Plinth engineering (!UNKNOWN)
 options:
-  cluster_name:
-    description:
-      - Name of the EKS cluster the add-on belongs to.
-    required: true
-    type: str
   name:
     description:
       - Name of the add-on, as listed by C(aws eks describe-addon-versions).
@@ -106,6 +101,7 @@ notes:
     against the emulator cannot use it.
   - O(purge_tags=true) never removes tags whose key starts with C(aws:).
 extends_documentation_fragment:
+  - plinth.platform.eks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -211,7 +207,7 @@ addon:
 import contextlib
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+    from botocore.exceptions import WaiterError
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -222,6 +218,7 @@ from ansible_collections.plinth.platform.plugins.module_utils.eks import (
     describe_addon_pod_identities,
     normalize_addon,
     parse_configuration,
+    run_manager,
     serialize_configuration,
     sort_pod_identities,
 )
@@ -469,14 +466,7 @@ def main() -> None:
     if configuration is not None and not isinstance(configuration, (dict, str)):
         module.fail_json(msg="configuration_values must be a dictionary or a string")
 
-    manager = EksAddonManager(module)
-    try:
-        if module.params["state"] == "present":
-            manager.ensure_present()
-        else:
-            manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage EKS add-on {module.params['name']}")
+    run_manager(module, EksAddonManager(module), f"EKS add-on {module.params['name']}")
 
 
 if __name__ == "__main__":

@@ -13,11 +13,6 @@ description:
   - Describe one add-on, or every add-on, installed on an Amazon EKS cluster.
 author: Plinth engineering (!UNKNOWN)
 options:
-  cluster_name:
-    description:
-      - Name of the EKS cluster.
-    required: true
-    type: str
   name:
     description:
       - Name of a single add-on to describe. When omitted, every add-on of the cluster is
@@ -30,6 +25,7 @@ notes:
     stubs.
   - A cluster that does not exist has no add-ons; the module then returns an empty list.
 extends_documentation_fragment:
+  - plinth.platform.eks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -194,16 +194,11 @@ cluster:
       type: dict
 """
 
-import contextlib
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
-
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.plinth.platform.plugins.module_utils.eks import (
+    EksResourceManager,
+    run_manager,
+)
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
@@ -227,40 +222,19 @@ def secrets_key_arn(cluster: dict) -> str | None:
     return None
 
 
-class EksClusterManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.client = module.client("eks", retry_decorator=AWSRetry.jittered_backoff())
-        self.name = module.params["name"]
-        self.changed = False
-        self.diff = {"before": {}, "after": {}}
+class EksClusterManager(EksResourceManager):
+    kind = "cluster"
+    result_key = "cluster"
+    waiter_prefix = "cluster"
 
-    def describe(self) -> dict | None:
-        try:
-            return self.client.describe_cluster(name=self.name, aws_retry=True)["cluster"]
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
+    def identifiers(self) -> dict:
+        return {"name": self.name}
 
-    def exit(self, cluster: dict | None) -> None:
-        result = {
-            "changed": self.changed,
-            "cluster": camel_dict_to_snake_dict(cluster, ignore_list=["tags"]) if cluster else {},
-        }
-        if self.module._diff:
-            result["diff"] = self.diff
-        self.module.exit_json(**result)
+    def describe_call(self) -> dict:
+        return self.client.describe_cluster(name=self.name, aws_retry=True)["cluster"]
 
-    def wait(self, waiter_name: str) -> None:
-        waiter = self.client.get_waiter(waiter_name)
-        delay = waiter.config.delay
-        attempts = max(1, self.params["wait_timeout"] // delay)
-        try:
-            waiter.wait(name=self.name, WaiterConfig={"Delay": delay, "MaxAttempts": attempts})
-        except WaiterError as e:
-            self.module.fail_json_aws(
-                e, msg=f"Timed out or failed waiting for cluster {self.name} ({waiter_name})"
-            )
+    def delete_call(self) -> None:
+        self.client.delete_cluster(name=self.name, aws_retry=True)
 
     def wanted_access(self) -> dict:
         public = self.params["endpoint_public_access"]
@@ -294,25 +268,9 @@ class EksClusterManager:
             "tags": cluster.get("tags") or {},
         }
 
-    def ensure_present(self) -> None:
-        cluster = self.describe()
-        if cluster and cluster["status"] == "DELETING":
-            # A deletion cannot be cancelled: let it finish, then create afresh.
-            if self.module.check_mode:
-                cluster = None
-            else:
-                self.wait("cluster_deleted")
-                cluster = None
-        if cluster is None:
-            self.create()
-        else:
-            self.update(cluster)
-
     def create(self) -> None:
         params = self.params
-        missing = [key for key in ("role_arn", "subnets") if not params[key]]
-        if missing:
-            self.module.fail_json(msg=f"Creating cluster {self.name} needs {', '.join(missing)}")
+        self.require_for_create("role_arn", "subnets")
         access = self.wanted_access()
         vpc_config = {
             "subnetIds": params["subnets"],
@@ -353,7 +311,7 @@ class EksClusterManager:
             self.exit(None)
         self.client.create_cluster(aws_retry=True, **request)
         if params["wait"]:
-            self.wait("cluster_active")
+            self.wait("active")
         self.exit(self.describe())
 
     def logging_request(self) -> dict:
@@ -396,11 +354,7 @@ class EksClusterManager:
             and _version_tuple(version) < _version_tuple(before["version"])
         ):
             problems.append(f"version ({before['version']} -> {version}: EKS cannot downgrade)")
-        if problems:
-            self.module.fail_json(
-                msg=f"Cannot change these settings of existing cluster {self.name}: "
-                + "; ".join(problems)
-            )
+        self.refuse_immutable(problems)
 
     def update(self, cluster: dict) -> None:
         params = self.params
@@ -449,49 +403,22 @@ class EksClusterManager:
                 )
             )
 
-        tags_to_set, tags_to_unset = {}, []
-        if params["tags"] is not None:
-            tags_to_set, tags_to_unset = compare_aws_tags(
-                before["tags"], params["tags"], params["purge_tags"]
-            )
-            after["tags"] = {
-                **{k: v for k, v in before["tags"].items() if k not in tags_to_unset},
-                **tags_to_set,
-            }
+        tags_to_set, tags_to_unset, after["tags"] = self.tag_changes(before["tags"])
 
         self.changed = bool(steps or tags_to_set or tags_to_unset)
         self.diff = {"before": before, "after": after}
         if self.module.check_mode:
             self.exit(cluster)
 
-        if tags_to_unset:
-            self.client.untag_resource(
-                resourceArn=cluster["arn"], tagKeys=tags_to_unset, aws_retry=True
-            )
-        if tags_to_set:
-            self.client.tag_resource(resourceArn=cluster["arn"], tags=tags_to_set, aws_retry=True)
+        self.apply_tags(cluster["arn"], tags_to_set, tags_to_unset)
         for index, step in enumerate(steps):
             # EKS rejects an update while another one is in progress.
             if index or cluster["status"] != "ACTIVE":
-                self.wait("cluster_active")
+                self.wait("active")
             step()
         if params["wait"] and (steps or cluster["status"] != "ACTIVE"):
-            self.wait("cluster_active")
+            self.wait("active")
         self.exit(self.describe())
-
-    def ensure_absent(self) -> None:
-        cluster = self.describe()
-        if cluster is None:
-            self.exit(None)
-        self.diff["before"] = self.view(cluster)
-        if cluster["status"] != "DELETING":
-            self.changed = True
-            if self.module.check_mode:
-                self.exit(None)
-            self.client.delete_cluster(name=self.name, aws_retry=True)
-        if self.params["wait"]:
-            self.wait("cluster_deleted")
-        self.exit(None)
 
 
 def main() -> None:
@@ -516,14 +443,7 @@ def main() -> None:
     if not (module.params["endpoint_private_access"] or module.params["endpoint_public_access"]):
         module.fail_json(msg="endpoint_private_access or endpoint_public_access must be true")
 
-    manager = EksClusterManager(module)
-    try:
-        if module.params["state"] == "present":
-            manager.ensure_present()
-        else:
-            manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage EKS cluster {module.params['name']}")
+    run_manager(module, EksClusterManager(module), f"EKS cluster {module.params['name']}")
 
 
 if __name__ == "__main__":

@@ -24,11 +24,6 @@ description:
     and only adds labels whose key is new.
 author: Plinth engineering (!UNKNOWN)
 options:
-  cluster_name:
-    description:
-      - Name of the EKS cluster.
-    required: true
-    type: str
   name:
     description:
       - Name of the node group.
@@ -180,6 +175,7 @@ notes:
     C(updateConfig), so a node group created there reports none until it is updated.
   - O(purge_tags=true) never removes tags whose key starts with C(aws:).
 extends_documentation_fragment:
+  - plinth.platform.eks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.tags
@@ -271,16 +267,12 @@ nodegroup:
       type: dict
 """
 
-import contextlib
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.plinth.platform.plugins.module_utils.eks import (
+    EksResourceManager,
+    run_manager,
+)
 
 # EKS's update configuration when none is given (UpdateConfig in the EKS API Reference).
 DEFAULT_UPDATE_CONFIG = {"maxUnavailable": 1}
@@ -334,51 +326,24 @@ def wanted_update_config(option: dict | None) -> dict | None:
     return {"maxUnavailablePercentage": option["max_unavailable_percentage"]}
 
 
-class EksNodegroupManager:
+class EksNodegroupManager(EksResourceManager):
+    kind = "node group"
+    result_key = "nodegroup"
+    waiter_prefix = "nodegroup"
+    keep_keys = ("tags", "labels")
+
     def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.client = module.client("eks", retry_decorator=AWSRetry.jittered_backoff())
+        super().__init__(module)
         self.cluster_name = module.params["cluster_name"]
-        self.name = module.params["name"]
-        self.changed = False
-        self.diff = {"before": {}, "after": {}}
 
-    def describe(self) -> dict | None:
-        try:
-            return self.client.describe_nodegroup(
-                clusterName=self.cluster_name, nodegroupName=self.name, aws_retry=True
-            )["nodegroup"]
-        except is_boto3_error_code("ResourceNotFoundException"):
-            return None
+    def identifiers(self) -> dict:
+        return {"clusterName": self.cluster_name, "nodegroupName": self.name}
 
-    def exit(self, nodegroup: dict | None) -> None:
-        result = {
-            "changed": self.changed,
-            "nodegroup": (
-                camel_dict_to_snake_dict(nodegroup, ignore_list=["tags", "labels"])
-                if nodegroup
-                else {}
-            ),
-        }
-        if self.module._diff:
-            result["diff"] = self.diff
-        self.module.exit_json(**result)
+    def describe_call(self) -> dict:
+        return self.client.describe_nodegroup(aws_retry=True, **self.identifiers())["nodegroup"]
 
-    def wait(self, waiter_name: str) -> None:
-        waiter = self.client.get_waiter(waiter_name)
-        delay = waiter.config.delay
-        attempts = max(1, self.params["wait_timeout"] // delay)
-        try:
-            waiter.wait(
-                clusterName=self.cluster_name,
-                nodegroupName=self.name,
-                WaiterConfig={"Delay": delay, "MaxAttempts": attempts},
-            )
-        except WaiterError as e:
-            self.module.fail_json_aws(
-                e, msg=f"Timed out or failed waiting for node group {self.name} ({waiter_name})"
-            )
+    def delete_call(self) -> None:
+        self.client.delete_nodegroup(aws_retry=True, **self.identifiers())
 
     def launch_template_request(self) -> dict | None:
         option = self.params["launch_template"]
@@ -389,8 +354,7 @@ class EksNodegroupManager:
             request["version"] = option["version"]
         return request
 
-    @staticmethod
-    def view(nodegroup: dict) -> dict:
+    def view(self, nodegroup: dict) -> dict:
         scaling = nodegroup.get("scalingConfig") or {}
         template = nodegroup.get("launchTemplate") or {}
         return {
@@ -410,25 +374,9 @@ class EksNodegroupManager:
             "tags": nodegroup.get("tags") or {},
         }
 
-    def ensure_present(self) -> None:
-        nodegroup = self.describe()
-        if nodegroup and nodegroup["status"] == "DELETING":
-            # A deletion cannot be cancelled: let it finish, then create afresh.
-            if self.module.check_mode:
-                nodegroup = None
-            else:
-                self.wait("nodegroup_deleted")
-                nodegroup = None
-        if nodegroup is None:
-            self.create()
-        else:
-            self.update(nodegroup)
-
     def create(self) -> None:
         params = self.params
-        missing = [key for key in ("node_role", "subnets") if not params[key]]
-        if missing:
-            self.module.fail_json(msg=f"Creating node group {self.name} needs {', '.join(missing)}")
+        self.require_for_create("node_role", "subnets")
         request = {
             "clusterName": self.cluster_name,
             "nodegroupName": self.name,
@@ -465,7 +413,7 @@ class EksNodegroupManager:
             self.exit(None)
         self.client.create_nodegroup(aws_retry=True, **request)
         if params["wait"]:
-            self.wait("nodegroup_active")
+            self.wait("active")
         self.exit(self.describe())
 
     def check_immutable(self, before: dict) -> None:
@@ -493,11 +441,7 @@ class EksNodegroupManager:
             problems.append("launch_template (none -> a launch template)")
         for key in ("id", "name"):
             compare(f"launch_template.{key}", template.get(key), current_template.get(key))
-        if problems:
-            self.module.fail_json(
-                msg=f"Cannot change these settings of existing node group {self.name}: "
-                + "; ".join(problems)
-            )
+        self.refuse_immutable(problems)
 
     def update(self, nodegroup: dict) -> None:
         params = self.params
@@ -547,63 +491,32 @@ class EksNodegroupManager:
             version_request["launchTemplate"] = template
             after["launch_template"] = {**before["launch_template"], **template}
 
-        tags_to_set, tags_to_unset = {}, []
-        if params["tags"] is not None:
-            tags_to_set, tags_to_unset = compare_aws_tags(
-                before["tags"], params["tags"], params["purge_tags"]
-            )
-            after["tags"] = {
-                **{k: v for k, v in before["tags"].items() if k not in tags_to_unset},
-                **tags_to_set,
-            }
+        tags_to_set, tags_to_unset, after["tags"] = self.tag_changes(before["tags"])
 
         self.changed = bool(config_request or version_request or tags_to_set or tags_to_unset)
         self.diff = {"before": before, "after": after}
         if self.module.check_mode:
             self.exit(nodegroup)
 
-        if tags_to_unset:
-            self.client.untag_resource(
-                resourceArn=nodegroup["nodegroupArn"], tagKeys=tags_to_unset, aws_retry=True
-            )
-        if tags_to_set:
-            self.client.tag_resource(
-                resourceArn=nodegroup["nodegroupArn"], tags=tags_to_set, aws_retry=True
-            )
+        self.apply_tags(nodegroup["nodegroupArn"], tags_to_set, tags_to_unset)
         busy = nodegroup["status"] != "ACTIVE"
-        ids = {"clusterName": self.cluster_name, "nodegroupName": self.name}
+        ids = self.identifiers()
         if config_request:
             if busy:
                 # EKS rejects an update while the node group is being created or updated.
-                self.wait("nodegroup_active")
+                self.wait("active")
             self.client.update_nodegroup_config(aws_retry=True, **ids, **config_request)
             busy = True
         if version_request:
             if busy:
-                self.wait("nodegroup_active")
+                self.wait("active")
             self.client.update_nodegroup_version(
                 aws_retry=True, force=params["force_update"], **ids, **version_request
             )
             busy = True
         if params["wait"] and busy:
-            self.wait("nodegroup_active")
+            self.wait("active")
         self.exit(self.describe())
-
-    def ensure_absent(self) -> None:
-        nodegroup = self.describe()
-        if nodegroup is None:
-            self.exit(None)
-        self.diff["before"] = self.view(nodegroup)
-        if nodegroup["status"] != "DELETING":
-            self.changed = True
-            if self.module.check_mode:
-                self.exit(None)
-            self.client.delete_nodegroup(
-                clusterName=self.cluster_name, nodegroupName=self.name, aws_retry=True
-            )
-        if self.params["wait"]:
-            self.wait("nodegroup_deleted")
-        self.exit(None)
 
 
 def main() -> None:
@@ -672,14 +585,7 @@ def main() -> None:
         mutually_exclusive=[["disk_size", "launch_template"]],
     )
 
-    manager = EksNodegroupManager(module)
-    try:
-        if module.params["state"] == "present":
-            manager.ensure_present()
-        else:
-            manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage EKS node group {module.params['name']}")
+    run_manager(module, EksNodegroupManager(module), f"EKS node group {module.params['name']}")
 
 
 if __name__ == "__main__":

@@ -15,11 +15,6 @@ description:
   - A missing cluster or node group is not an error; the result is then empty.
 author: Plinth engineering (!UNKNOWN)
 options:
-  cluster_name:
-    description:
-      - Name of the EKS cluster.
-    required: true
-    type: str
   name:
     description:
       - Name of the node group to describe. When omitted, every node group of the cluster is
@@ -27,6 +22,7 @@ options:
     type: str
     aliases: [nodegroup_name]
 extends_documentation_fragment:
+  - plinth.platform.eks
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

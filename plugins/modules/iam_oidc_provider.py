@@ -132,11 +132,6 @@ oidc_provider:
       sample: "2026-01-01T00:00:00+00:00"
 """
 
-import contextlib
-
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
@@ -147,6 +142,7 @@ from ansible_collections.plinth.platform.plugins.module_utils.eks import (
     describe_oidc_provider,
     find_oidc_provider_arn,
     oidc_provider_path,
+    run_manager,
 )
 
 
@@ -281,14 +277,7 @@ def main() -> None:
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    manager = OidcProviderManager(module)
-    try:
-        if module.params["state"] == "present":
-            manager.ensure_present()
-        else:
-            manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage IAM OIDC provider {module.params['url']}")
+    run_manager(module, OidcProviderManager(module), f"IAM OIDC provider {module.params['url']}")
 
 
 if __name__ == "__main__":

@@ -149,16 +149,14 @@ rules:
       abort_incomplete_multipart_upload_days: 7
 """
 
-import contextlib
 from collections import Counter
 from typing import Any
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.plinth.platform.plugins.module_utils.s3 import (
+    BucketConfigurationManager,
+    by_id,
+)
 
 STORAGE_CLASSES = [
     "STANDARD_IA",
@@ -258,91 +256,54 @@ def rule_to_boto3(rule: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class S3BucketLifecycleManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.name = module.params["name"]
-        self.client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
+class S3BucketLifecycleManager(BucketConfigurationManager):
+    what = "lifecycle"
+    result_key = "rules"
+    missing_code = "NoSuchLifecycleConfiguration"
 
-    def current_rules(self) -> list[dict[str, Any]]:
+    def get(self) -> dict[str, Any]:
+        return self.client.get_bucket_lifecycle_configuration(aws_retry=True, Bucket=self.name)
+
+    def parse(self, response: dict[str, Any]) -> list[dict[str, Any]]:
         """The bucket's rules, normalised (AWS keeps them, and returns them, in its own order)."""
-        try:
-            response = self.client.get_bucket_lifecycle_configuration(
-                aws_retry=True, Bucket=self.name
-            )
-        except is_boto3_error_code("NoSuchLifecycleConfiguration"):
-            return []
-        except is_boto3_error_code("NoSuchBucket") as e:
-            # In check mode the bucket may only be about to be created by an earlier task.
-            if self.module.check_mode:
-                return []
-            self.module.fail_json_aws(e, msg=f"Bucket {self.name} does not exist")
-        except (
-            BotoCoreError,
-            ClientError,
-        ) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg=f"Failed to get the lifecycle of bucket {self.name}")
-        return sorted((normalise_rule(r) for r in response.get("Rules", [])), key=_by_id)
+        return sorted((normalise_rule(r) for r in response.get("Rules", [])), key=by_id)
+
+    def put(self, desired: list[dict[str, Any]]) -> None:
+        self.client.put_bucket_lifecycle_configuration(
+            aws_retry=True,
+            Bucket=self.name,
+            LifecycleConfiguration={"Rules": [rule_to_boto3(r) for r in desired]},
+        )
+
+    def delete(self) -> None:
+        self.client.delete_bucket_lifecycle(aws_retry=True, Bucket=self.name)
+
+    def empty(self) -> list[dict[str, Any]]:
+        return []
+
+    def diff_view(self, value: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"rules": value}
 
     def desired_rules(self, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
         requested = {rule["id"]: requested_rule(rule) for rule in self.params["rules"]}
         kept = (
             [] if self.params["purge_rules"] else [r for r in current if r["id"] not in requested]
         )
-        return sorted(kept + list(requested.values()), key=_by_id)
+        return sorted(kept + list(requested.values()), key=by_id)
 
     def ensure_present(self, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
         desired = self.desired_rules(current)
         if desired == current:
             return current
         if not desired:
-            return self.ensure_absent(current)
-        self.changed = True
-        if not self.module.check_mode:
-            try:
-                self.client.put_bucket_lifecycle_configuration(
-                    aws_retry=True,
-                    Bucket=self.name,
-                    LifecycleConfiguration={"Rules": [rule_to_boto3(r) for r in desired]},
-                )
-            except (BotoCoreError, ClientError) as e:
-                self.module.fail_json_aws(
-                    e, msg=f"Failed to set the lifecycle of bucket {self.name}"
-                )
-        return desired
-
-    def ensure_absent(self, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        if not current:
-            return []
-        self.changed = True
-        if not self.module.check_mode:
-            try:
-                self.client.delete_bucket_lifecycle(aws_retry=True, Bucket=self.name)
-            except (BotoCoreError, ClientError) as e:
-                self.module.fail_json_aws(
-                    e, msg=f"Failed to delete the lifecycle of bucket {self.name}"
-                )
-        return []
+            return self.remove(current)
+        return self.write(desired)
 
     def process(self) -> None:
         duplicates = _duplicates(rule["id"] for rule in self.params["rules"])
         if duplicates:
             self.module.fail_json(msg=f"Duplicate rule IDs: {', '.join(duplicates)}")
-        current = self.current_rules()
-        if self.params["state"] == "present":
-            after = self.ensure_present(current)
-        else:
-            after = self.ensure_absent(current)
-        result: dict[str, Any] = {"changed": self.changed, "rules": after}
-        if self.module._diff:
-            result["diff"] = {"before": {"rules": current}, "after": {"rules": after}}
-        self.module.exit_json(**result)
-
-
-def _by_id(rule: dict[str, Any]) -> str:
-    return rule["id"]
+        self.apply()
 
 
 def _duplicates(ids) -> list[str]:

@@ -154,15 +154,13 @@ replication:
           delete_marker_replication: true
 """
 
-import contextlib
 from typing import Any
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.plinth.platform.plugins.module_utils.s3 import (
+    BucketConfigurationManager,
+    by_id,
+)
 
 RULE_KEYS = (
     "id",
@@ -245,70 +243,44 @@ def rule_to_boto3(rule: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class S3BucketReplicationManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.name = module.params["name"]
-        self.client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
+class S3BucketReplicationManager(BucketConfigurationManager):
+    what = "replication"
+    result_key = "replication"
+    missing_code = "ReplicationConfigurationNotFoundError"
 
-    def current(self) -> dict[str, Any]:
-        try:
-            response = self.client.get_bucket_replication(aws_retry=True, Bucket=self.name)
-        except is_boto3_error_code("ReplicationConfigurationNotFoundError"):
-            return {}
-        except is_boto3_error_code("NoSuchBucket") as e:
-            # In check mode the bucket may only be about to be created by an earlier task.
-            if self.module.check_mode:
-                return {}
-            self.module.fail_json_aws(e, msg=f"Bucket {self.name} does not exist")
-        except (
-            BotoCoreError,
-            ClientError,
-        ) as e:  # pylint: disable=duplicate-except
-            self.module.fail_json_aws(e, msg=f"Failed to get the replication of bucket {self.name}")
+    def get(self) -> dict[str, Any]:
+        return self.client.get_bucket_replication(aws_retry=True, Bucket=self.name)
+
+    def parse(self, response: dict[str, Any]) -> dict[str, Any]:
         config = response.get("ReplicationConfiguration") or {}
         rules = [normalise_rule(rule) for rule in config.get("Rules", [])]
-        return {"role": config.get("Role"), "rules": sorted(rules, key=_by_id)}
+        return {"role": config.get("Role"), "rules": sorted(rules, key=by_id)}
+
+    def put(self, desired: dict[str, Any]) -> None:
+        self.client.put_bucket_replication(
+            aws_retry=True,
+            Bucket=self.name,
+            ReplicationConfiguration={
+                "Role": desired["role"],
+                "Rules": [rule_to_boto3(rule) for rule in desired["rules"]],
+            },
+        )
+
+    def delete(self) -> None:
+        self.client.delete_bucket_replication(aws_retry=True, Bucket=self.name)
+
+    def empty(self) -> dict[str, Any]:
+        return {}
 
     def desired(self) -> dict[str, Any]:
         rules = [{key: rule[key] for key in RULE_KEYS} for rule in self.params["rules"]]
-        return {"role": self.params["role"], "rules": sorted(rules, key=_by_id)}
+        return {"role": self.params["role"], "rules": sorted(rules, key=by_id)}
 
     def ensure_present(self, current: dict[str, Any]) -> dict[str, Any]:
         desired = self.desired()
         if desired == current:
             return current
-        self.changed = True
-        if not self.module.check_mode:
-            try:
-                self.client.put_bucket_replication(
-                    aws_retry=True,
-                    Bucket=self.name,
-                    ReplicationConfiguration={
-                        "Role": desired["role"],
-                        "Rules": [rule_to_boto3(rule) for rule in desired["rules"]],
-                    },
-                )
-            except (BotoCoreError, ClientError) as e:
-                self.module.fail_json_aws(
-                    e, msg=f"Failed to set the replication of bucket {self.name}"
-                )
-        return desired
-
-    def ensure_absent(self, current: dict[str, Any]) -> dict[str, Any]:
-        if not current:
-            return {}
-        self.changed = True
-        if not self.module.check_mode:
-            try:
-                self.client.delete_bucket_replication(aws_retry=True, Bucket=self.name)
-            except (BotoCoreError, ClientError) as e:
-                self.module.fail_json_aws(
-                    e, msg=f"Failed to delete the replication of bucket {self.name}"
-                )
-        return {}
+        return self.write(desired)
 
     def process(self) -> None:
         for rule in self.params["rules"]:
@@ -320,19 +292,7 @@ class S3BucketReplicationManager:
         ids = [rule["id"] for rule in self.params["rules"]]
         if len(set(ids)) != len(ids):
             self.module.fail_json(msg=f"Rule IDs must be unique: {', '.join(sorted(ids))}")
-        current = self.current()
-        if self.params["state"] == "present":
-            after = self.ensure_present(current)
-        else:
-            after = self.ensure_absent(current)
-        result: dict[str, Any] = {"changed": self.changed, "replication": after}
-        if self.module._diff:
-            result["diff"] = {"before": current, "after": after}
-        self.module.exit_json(**result)
-
-
-def _by_id(rule: dict[str, Any]) -> str:
-    return rule["id"]
+        self.apply()
 
 
 def main() -> None:

@@ -8,6 +8,13 @@
 
 ``aws_moto`` starts moto's in-process ``mock_aws`` with fake credentials, so modules (which build
 their own boto3 clients) and the test's own ``boto3`` clients talk to the same emulated account.
+
+``stubbed_client`` puts a botocore ``Stubber`` under the client modules get, for the APIs moto
+lacks::
+
+    def test_upgrade(run_module, stubbed_client):
+        stub = stubbed_client("eks")
+        stub.add_response("describe_cluster", {...}, {"name": "c"})
 """
 
 from __future__ import annotations
@@ -20,9 +27,13 @@ from types import ModuleType
 from typing import Any
 from unittest import mock
 
+import boto3
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from botocore.stub import Stubber
 
 AWS_REGION = "us-east-1"
 
@@ -83,3 +94,48 @@ def aws_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", AWS_REGION)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def moto_vpc(aws_moto: None) -> dict[str, Any]:
+    """A VPC in moto with one subnet in each of two AZs: ``{"vpc_id": ..., "subnets": [...]}``."""
+    ec2 = boto3.client("ec2", region_name=AWS_REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{AWS_REGION}{az}"
+        )["Subnet"]["SubnetId"]
+        for i, az in enumerate("ab")
+    ]
+    return {"vpc_id": vpc, "subnets": subnets}
+
+
+@pytest.fixture
+def stubbed_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], Stubber]]:
+    """Return ``stub(service) -> Stubber``: from then on every module instance gets one boto3
+    client of ``service`` (in the module's retry wrapper, as ``AnsibleAWSModule.client`` returns
+    it), answered only by the Stubber. Every queued response must be used by the end of the test.
+    """
+    stubbers: list[Stubber] = []
+
+    def stub(service: str) -> Stubber:
+        client = boto3.client(
+            service, region_name=AWS_REGION, aws_access_key_id="x", aws_secret_access_key="x"
+        )
+
+        def fake_client(
+            self: AnsibleAWSModule, name: str, retry_decorator: Any = None, **kwargs: Any
+        ) -> Any:
+            assert name == service
+            return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
+
+        monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
+        stubber = Stubber(client)
+        stubber.activate()
+        stubbers.append(stubber)
+        return stubber
+
+    yield stub
+    for stubber in stubbers:
+        stubber.deactivate()
+        stubber.assert_no_pending_responses()

@@ -13,11 +13,8 @@ from datetime import UTC, datetime
 import boto3
 import moto
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import eks_addon, eks_addon_info
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 from moto import mock_aws
 
 REGION = "us-east-1"
@@ -31,20 +28,9 @@ BASE_ARGS = {"cluster_name": CLUSTER, "name": NAME, "region": REGION}
 
 
 @pytest.fixture
-def stub(monkeypatch):
+def stub(stubbed_client):
     """A Stubber on the EKS client every module instance gets; all stubs must be consumed."""
-    client = boto3.client(
-        "eks", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "eks"
-        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    return stubbed_client("eks")
 
 
 def addon(**overrides) -> dict:

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import eks_cluster
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 
 REGION = "us-east-1"
 NAME = "shop-dev"
@@ -24,17 +21,10 @@ ROLE = "arn:aws:iam::123456789012:role/shop-dev-eks-cluster"
 
 
 @pytest.fixture
-def network(aws_moto):
+def network(moto_vpc):
     ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in enumerate("ab")
-    ]
-    group = ec2.create_security_group(GroupName="cp", Description="cp", VpcId=vpc)["GroupId"]
-    return {"subnets": subnets, "security_groups": [group]}
+    group = ec2.create_security_group(GroupName="cp", Description="cp", VpcId=moto_vpc["vpc_id"])
+    return {"subnets": moto_vpc["subnets"], "security_groups": [group["GroupId"]]}
 
 
 def args(network, **overrides):
@@ -141,20 +131,9 @@ def test_delete_and_rerun(run_module, network):
 
 
 @pytest.fixture
-def stub(monkeypatch):
+def stub(stubbed_client):
     """A Stubber on the EKS client every module instance gets; all stubs must be consumed."""
-    client = boto3.client(
-        "eks", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "eks"
-        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    return stubbed_client("eks")
 
 
 def stub_cluster(status="ACTIVE", version="1.32", encryption=None) -> dict:

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import eks_nodegroup
 from botocore.exceptions import ClientError
-from botocore.stub import Stubber
 
 REGION = "us-east-1"
 CLUSTER = "shop-dev"
@@ -23,15 +20,9 @@ NODE_ROLE = "arn:aws:iam::123456789012:role/shop-dev-eks-node"
 
 
 @pytest.fixture
-def cluster(aws_moto):
+def cluster(moto_vpc):
+    subnets = moto_vpc["subnets"]
     ec2 = boto3.client("ec2", region_name=REGION)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, az in enumerate("ab")
-    ]
     ec2.create_launch_template(
         LaunchTemplateName="shop-dev-ml",
         LaunchTemplateData={"MetadataOptions": {"HttpTokens": "required"}},
@@ -188,20 +179,9 @@ def test_absent_without_cluster_is_unchanged(run_module, aws_moto):
 
 
 @pytest.fixture
-def stub(monkeypatch):
+def stub(stubbed_client):
     """A Stubber on the EKS client every module instance gets; all stubs must be consumed."""
-    client = boto3.client(
-        "eks", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "eks"
-        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    return stubbed_client("eks")
 
 
 def stub_group(status="ACTIVE", version="1.32", template_version="1", max_size=4) -> dict:

@@ -7,12 +7,8 @@ moto gains the API.
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import elasticache_parameter_group
-from botocore.stub import Stubber
 
 REGION = "us-east-1"
 NAME = "plinth-dev-sessions"
@@ -21,20 +17,9 @@ BASE = {"name": NAME, "region": REGION}
 
 
 @pytest.fixture
-def stub(monkeypatch):
+def stub(stubbed_client):
     """A Stubber on the ElastiCache client every module instance gets; all stubs must be used."""
-    client = boto3.client(
-        "elasticache", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "elasticache"
-        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    return stubbed_client("elasticache")
 
 
 def group(family: str = "redis7") -> dict:

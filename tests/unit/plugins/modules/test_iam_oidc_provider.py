@@ -13,13 +13,10 @@ from datetime import UTC, datetime
 import boto3
 import moto
 import pytest
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.plinth.platform.plugins.modules import (
     iam_oidc_provider,
     iam_oidc_provider_info,
 )
-from botocore.stub import Stubber
 from moto import mock_aws
 
 REGION = "us-east-1"
@@ -203,20 +200,9 @@ def test_info_lists_all_or_one(run_module, iam):
 
 
 @pytest.fixture
-def stub(monkeypatch):
+def stub(stubbed_client):
     """A Stubber on the IAM client every module instance gets; all stubs must be consumed."""
-    client = boto3.client(
-        "iam", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-    def fake_client(self, service, retry_decorator=None, **kwargs):
-        assert service == "iam"
-        return RetryingBotoClientWrapper(client, retry_decorator) if retry_decorator else client
-
-    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
-    with Stubber(client) as stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+    return stubbed_client("iam")
 
 
 def expect_lookup(stub, client_ids) -> None:
