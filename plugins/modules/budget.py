@@ -15,7 +15,7 @@ description:
   - Create, change and delete a cost budget (fixed limit in USD per month, quarter or year) with
     its notifications (a percentage of the actual or forecasted spend) and their subscribers (SNS
     topics or email addresses).
-  - Notifications are matched by type, comparison and threshold: missing ones are created, ones no
+  - Notifications are matched by type, comparison and threshold; missing ones are created, ones no
     longer listed are deleted (with O(purge_notifications)), and the subscribers of the others are
     compared with C(DescribeSubscribersForNotification) and added or removed one by one.
   - Neither amazon.aws nor community.aws has a budgets module.
@@ -85,7 +85,7 @@ options:
     description:
       - Read the subscribers of existing notifications and bring them in line.
       - Set it to V(false) only against an endpoint without C(DescribeSubscribersForNotification)
-        (the project's emulator, see the notes): subscribers are then set when a notification is
+        (the project's emulator, see the notes); subscribers are then set when a notification is
         created and never compared afterwards.
     type: bool
     default: true

@@ -13,7 +13,7 @@ version_added: "0.1.0"
 short_description: Manage a CloudWatch dashboard
 description:
   - Create, change and delete a CloudWatch dashboard from its body (widgets).
-  - Idempotent by content: the body given is compared, as parsed JSON, with the one
+  - Idempotent by content; the body given is compared, as parsed JSON, with the one
     C(GetDashboard) returns, so key order and whitespace never cause a change; a different body is
     put with C(PutDashboard) and shown in diff mode as before/after JSON text.
   - Neither amazon.aws nor community.aws has a dashboard module.

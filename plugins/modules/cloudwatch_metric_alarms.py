@@ -12,7 +12,7 @@ module: cloudwatch_metric_alarms
 version_added: "0.1.0"
 short_description: Manage a set of CloudWatch metric alarms in one task
 description:
-  - Make a set of CloudWatch metric alarms exist as given: one paginated C(DescribeAlarms) for
+  - Make a set of CloudWatch metric alarms exist as given; one paginated C(DescribeAlarms) for
     O(prefix) reads them all, then C(PutMetricAlarm) runs only for alarms that are missing or
     differ, and, with O(purge), one C(DeleteAlarms) removes alarms under O(prefix) that the set no
     longer lists.
