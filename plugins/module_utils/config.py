@@ -1285,6 +1285,169 @@ DATABASE = _dict(
 )
 
 
+# --- Monitoring (docs/config.md, "monitoring") --------------------------------------------------
+
+MONITORING_SEVERITIES = ("critical", "warning", "info")
+BUDGET_THRESHOLD_TYPES = ("FORECASTED", "ACTUAL")
+BUDGET_TIME_UNITS = ("MONTHLY", "QUARTERLY", "ANNUALLY")
+# The reference architectures' budget alerts: 50 % and 80 % of the forecast, 90 % actual.
+DEFAULT_BUDGET_THRESHOLDS = (
+    {"percent": 50, "type": "FORECASTED", "severity": "info"},
+    {"percent": 80, "type": "FORECASTED", "severity": "warning"},
+    {"percent": 90, "type": "ACTUAL", "severity": "critical"},
+)
+# name -> (minimum, maximum, default); floats, so checked by _check_numbers (the engine has no
+# float kind). error_rate_percent defaults to the availability's error budget.
+SLA_NUMBERS: dict[str, tuple[float, float, float | None]] = {
+    "availability": (50.0, 99.999, 99.9),
+    "p95_latency_ms": (1, 600000, 100),
+    "error_rate_percent": (0.001, 100.0, None),
+}
+
+
+def _check_numbers(limits: Mapping[str, tuple[float, float, float | None]]) -> Check:
+    """A check for a mapping of numbers (int or float) with ranges, filling in defaults."""
+
+    def check(value: dict, path: str, ctx: Context) -> None:
+        for key in list(value):
+            if key not in limits:
+                known = ", ".join(limits)
+                ctx.error(
+                    child(path, key), f"unknown key {describe(key)}, expected one of: {known}"
+                )
+        for key, (low, high, default) in limits.items():
+            key_path = child(path, key)
+            number = value.get(key, default)
+            if number is None:
+                continue
+            if isinstance(number, bool) or not isinstance(number, (int, float)):
+                ctx.error(
+                    key_path, f"{describe(number)} is {_type_name(number)}, expected a number"
+                )
+            elif not low <= number <= high:
+                ctx.error(key_path, f"{describe(number)} is out of range, expected {low}..{high}")
+            value[key] = number
+
+    return check
+
+
+def _default_sla(_ctx: Context, _parent: dict) -> dict:
+    sla = {key: default for key, (_low, _high, default) in SLA_NUMBERS.items()}
+    sla["error_rate_percent"] = round(100.0 - sla["availability"], 6)
+    return sla
+
+
+def _rule_sla(sla: dict, path: str, ctx: Context) -> None:
+    if ctx.valid(path) and sla.get("error_rate_percent") is None:
+        sla["error_rate_percent"] = round(100.0 - sla["availability"], 6)
+
+
+def _default_in_cluster(ctx: Context, _parent: dict) -> bool:
+    return bool(ctx.root.get("eks"))
+
+
+def _rule_monitoring(monitoring: dict, path: str, ctx: Context) -> None:
+    in_cluster_path = child(path, "in_cluster")
+    if ctx.valid(in_cluster_path) and monitoring.get("in_cluster") and not ctx.root.get("eks"):
+        ctx.error(in_cluster_path, "true needs platform.eks (the cluster to run Prometheus in)")
+
+
+def _rule_budget(budget: dict, path: str, ctx: Context) -> None:
+    thresholds_path = child(path, "thresholds")
+    if not ctx.valid(thresholds_path):
+        return
+    seen: dict[tuple[int, str], int] = {}
+    for index, threshold in enumerate(budget.get("thresholds", [])):
+        key = (threshold["percent"], threshold["type"])
+        first = seen.setdefault(key, index)
+        if first != index:
+            ctx.error(
+                item(thresholds_path, index),
+                f"{key[0]} % {key[1]} is a duplicate of {item(thresholds_path, first)}",
+            )
+
+
+_TOPIC = _dict(
+    {
+        "email": Spec(
+            "list",
+            items=_str(pattern=r"[^@\s]+@[^@\s]+\.[^@\s]+", expect="an email address"),
+            unique=True,
+            default=[],
+        ),
+        "https": Spec(
+            "list",
+            items=_str(pattern=r"https://[^\s/]+(/\S*)?", expect="an https:// URL"),
+            unique=True,
+            default=[],
+        ),
+    },
+    default={},
+)
+
+_BUDGET_THRESHOLD = _dict(
+    {
+        "percent": _int(required=True, minimum=1, maximum=1000),
+        "type": _str(required=True, choices=BUDGET_THRESHOLD_TYPES),
+        "severity": _str(choices=MONITORING_SEVERITIES, default="warning"),
+    }
+)
+
+_BUDGET = _dict(
+    {
+        "name": _str(
+            pattern=r"[a-z0-9][a-z0-9-]{0,40}",
+            expect="a lowercase name (^[a-z0-9][a-z0-9-]{0,40}$)",
+            default="monthly",
+        ),
+        "limit_usd": _int(required=True, minimum=1),
+        "time_unit": _str(choices=BUDGET_TIME_UNITS, default="MONTHLY"),
+        "thresholds": Spec(
+            "list",
+            items=_BUDGET_THRESHOLD,
+            minimum=1,
+            maximum=5,  # AWS Budgets: at most 5 notifications per budget
+            default=list(DEFAULT_BUDGET_THRESHOLDS),
+        ),
+    },
+    rules=(_rule_budget,),
+)
+
+_ALARMS = _dict(
+    {
+        "period_seconds": _int(choices=(60, 300, 900, 3600), default=300),
+        "evaluation_periods": _int(minimum=1, maximum=288, default=3),
+        "rds_cpu_percent": _int(minimum=1, maximum=100, default=80),
+        "rds_free_storage_percent": _int(minimum=1, maximum=99, default=10),
+        "rds_connections_percent": _int(minimum=1, maximum=100, default=80),
+        "cache_cpu_percent": _int(minimum=1, maximum=100, default=75),
+        "cache_memory_percent": _int(minimum=1, maximum=100, default=80),
+        "cache_evictions": _int(minimum=0, default=1000),
+        "cache_replication_lag_seconds": _int(minimum=1, default=30),
+        "node_cpu_reserved_percent": _int(minimum=1, maximum=100, default=80),
+        "node_memory_reserved_percent": _int(minimum=1, maximum=100, default=80),
+    },
+    default={},
+)
+
+MONITORING = _dict(
+    {
+        "topics": _dict({severity: _TOPIC for severity in MONITORING_SEVERITIES}, default={}),
+        "log_retention_days": _int(choices=LOG_RETENTION_DAYS, default=30),
+        "budgets": Spec("list", items=_BUDGET, unique_key="name", default=[]),
+        "sla": Spec(
+            "dict", default=_default_sla, check=_check_numbers(SLA_NUMBERS), rules=(_rule_sla,)
+        ),
+        "alarms": _ALARMS,
+        "dashboard": _bool(True),
+        "in_cluster": Spec("bool", default=_default_in_cluster),
+    },
+    nullable=True,
+    default=None,
+    rules=(_rule_monitoring,),
+)
+
+
 PLATFORM = _dict(
     {
         "name": _str(
@@ -1327,7 +1490,7 @@ PLATFORM = _dict(
             "list", items=BUCKET, unique_key="name", default=[], check=_check_bucket_names
         ),
         "secrets": Spec("list", items=SECRET, unique_key="name", default=[]),
-        "monitoring": Spec("dict", default={}),
+        "monitoring": MONITORING,
         "apps": Spec("list", default=[]),
     },
     required=True,

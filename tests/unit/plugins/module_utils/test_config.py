@@ -214,7 +214,7 @@ def test_minimal_config_gets_every_default():
         "kms_keys": [],
         "buckets": [],
         "secrets": [],
-        "monitoring": {},
+        "monitoring": None,
         "apps": [],
     }
 
@@ -435,3 +435,40 @@ def test_storage_sections_fill_defaults():
     assert rule["abort_incomplete_multipart_days"] == 7
     assert config["secrets"][0]["generate"] == {"length": 32, "exclude_punctuation": False}
     assert config["secrets"][0]["kms_key"] == "storage" and config["secrets"][1]["generate"] is None
+
+
+def test_monitoring_defaults():
+    monitoring = ok(valid(monitoring={}))["monitoring"]
+    assert monitoring["topics"] == {
+        severity: {"email": [], "https": []} for severity in ("critical", "warning", "info")
+    }
+    assert monitoring["sla"] == {
+        "availability": 99.9,
+        "p95_latency_ms": 100,
+        "error_rate_percent": 0.1,
+    }
+    assert monitoring["alarms"]["rds_cpu_percent"] == 80
+    assert monitoring["log_retention_days"] == 30
+    assert monitoring["in_cluster"] is True  # VALID has an eks section
+    assert monitoring["budgets"] == []
+
+
+def test_monitoring_budget_defaults_to_the_reference_thresholds():
+    budgets = ok(valid(monitoring={"budgets": [{"limit_usd": 5000}]}))["monitoring"]["budgets"]
+    assert budgets == [
+        {
+            "name": "monthly",
+            "limit_usd": 5000,
+            "time_unit": "MONTHLY",
+            "thresholds": [
+                {"percent": 50, "type": "FORECASTED", "severity": "info"},
+                {"percent": 80, "type": "FORECASTED", "severity": "warning"},
+                {"percent": 90, "type": "ACTUAL", "severity": "critical"},
+            ],
+        }
+    ]
+
+
+def test_monitoring_error_rate_follows_availability():
+    sla = ok(valid(monitoring={"sla": {"availability": 99.5}}))["monitoring"]["sla"]
+    assert sla == {"availability": 99.5, "p95_latency_ms": 100, "error_rate_percent": 0.5}
