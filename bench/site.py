@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,21 @@ def _spans(run: PlaybookRun) -> dict[str, tuple[float, float]]:
     return spans
 
 
+def _task_times(run: PlaybookRun) -> list[tuple[float, str, str]]:
+    """(seconds, host, task name) of every task a host ran, slowest first."""
+    data = json.loads(run.stdout[run.stdout.find("{") :])
+    times = []
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            duration = task["task"].get("duration") or {}
+            if not duration.get("start") or not duration.get("end"):
+                continue
+            seconds = _when(duration["end"]) - _when(duration["start"])
+            for host in task["hosts"]:
+                times.append((seconds, host, task["task"]["name"]))
+    return sorted(times, reverse=True)
+
+
 def _managed_resources(aws: EmulatorHandle, regions: list[str], prefix: str) -> int:
     """Resources carrying the stack's tag (tagging API), plus its IAM roles (global)."""
     count = 0
@@ -72,6 +88,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="60", help="real seconds per emulator second")
     parser.add_argument("--inventory", default="inventories/bioinvest-production")
+    parser.add_argument(
+        "--detail", type=int, default=25, help="rows of no-op task and API call detail"
+    )
     args = parser.parse_args()
 
     cli = _load_cli()
@@ -81,12 +100,12 @@ def main() -> int:
         server = cli.Emulator(port=_free_port(), state_root=Path(tmp))
         server.start(env=env, record=True)
         try:
-            return _bench(EmulatorHandle(server), args.inventory, Path(tmp))
+            return _bench(EmulatorHandle(server), args.inventory, Path(tmp), args.detail)
         finally:
             server.stop()
 
 
-def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
+def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int) -> int:
     import yaml
 
     platform = yaml.safe_load((ROOT / inventory / "group_vars/all/platform.yml").read_text())
@@ -128,7 +147,8 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
     started = time.monotonic()
     noop = run_playbook("site.yml", inventory=inventory, extra_vars=extra, tmp_path=tmp)
     noop_wall = time.monotonic() - started
-    calls = len(aws.recorded_requests())
+    requests = aws.recorded_requests()
+    calls = len(requests)
     resources = _managed_resources(aws, [platform["region"], platform.get("dr_region")], prefix)
     print(
         f"no-op rerun: wall {noop_wall:6.1f} s (target <= {TARGETS['noop_seconds']:.0f} s), "
@@ -139,6 +159,14 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
         f"{calls / max(resources, 1):.2f} per resource "
         f"(target <= {TARGETS['calls_per_resource']})"
     )
+    if detail:
+        print("  slowest no-op tasks:")
+        for seconds, host, name in _task_times(noop)[:detail]:
+            print(f"    {seconds:5.1f} s  {host:<18} {name}")
+        print("  API calls by operation:")
+        operations = Counter(f"{r.service}:{r.operation}" for r in requests)
+        for operation, count in operations.most_common(detail):
+            print(f"    {count:4d}  {operation}")
     return 0
 
 
