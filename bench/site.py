@@ -38,10 +38,10 @@ def _when(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def _spans(run: PlaybookRun) -> dict[str, tuple[float, float]]:
-    """First start and last end of every host's tasks, per play group (network vs layers)."""
+def _spans(run: PlaybookRun) -> dict[tuple[str, str], tuple[float, float]]:
+    """First start and last end of each host's tasks in each play."""
     data = json.loads(run.stdout[run.stdout.find("{") :])
-    spans: dict[str, tuple[float, float]] = {}
+    spans: dict[tuple[str, str], tuple[float, float]] = {}
     for play in data["plays"]:
         name = play["play"]["name"]
         for task in play["tasks"]:
@@ -49,11 +49,36 @@ def _spans(run: PlaybookRun) -> dict[str, tuple[float, float]]:
                 duration = task["task"].get("duration") or {}
                 if not duration.get("start") or not duration.get("end"):
                     continue
-                key = host if host.startswith("plinth-") else f"{host}:{name}"
                 start, end = _when(duration["start"]), _when(duration["end"])
-                old = spans.get(key, (start, end))
-                spans[key] = (min(old[0], start), max(old[1], end))
+                old = spans.get((host, name), (start, end))
+                spans[(host, name)] = (min(old[0], start), max(old[1], end))
     return spans
+
+
+def _phases(run: PlaybookRun) -> tuple[float, dict[str, tuple[float, float]]]:
+    """The network's time, and each layer's time beside it and after it (site.yml's phases)."""
+    network, layers = 0.0, {}
+    for (host, play), (start, end) in _spans(run).items():
+        if host == "plinth-network":
+            network = max(network, end - start)
+        elif host.startswith("plinth-"):
+            before, after = layers.get(host[7:], (0.0, 0.0))
+            if play.startswith("Network"):
+                before = end - start
+            else:
+                after = end - start
+            layers[host[7:]] = (before, after)
+    return network, layers
+
+
+def _print_phases(run: PlaybookRun) -> float:
+    """Print the phases; return the critical path (slowest of phase 1 + slowest of phase 2)."""
+    network, layers = _phases(run)
+    print(f"  network       {network:6.1f} s")
+    for layer, (before, after) in sorted(layers.items(), key=lambda item: -sum(item[1])):
+        print(f"  {layer:<13} {before:6.1f} s beside the network + {after:6.1f} s on it")
+    first = max([network] + [before for before, _ in layers.values()])
+    return first + max([after for _, after in layers.values()], default=0.0)
 
 
 def _task_times(run: PlaybookRun) -> list[tuple[float, str, str]]:
@@ -128,20 +153,12 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int) -> int:
     if cold.rc != 0:
         print("cold run failed:", *cold.failure_messages(), sep="\n  ")
         return 1
-    spans = _spans(cold)
-    network = [s for k, s in spans.items() if k.startswith("localhost:Network")]
-    network_time = max(e for _, e in network) - min(s for s, _ in network)
-    layers = {k: e - s for k, (s, e) in spans.items() if k.startswith("plinth-")}
-    critical = network_time + max(layers.values(), default=0.0)
     print(f"cold run:   wall {cold_wall:6.1f} s, changed {cold.changed}")
-    print(f"  network layer {network_time:6.1f} s")
-    for host, seconds in sorted(layers.items(), key=lambda item: -item[1]):
-        print(f"  {host[7:]:<13} {seconds:6.1f} s (side by side)")
+    critical = _print_phases(cold)
     print(
-        f"  critical path {critical:6.1f} s (network + slowest layer); "
+        f"  critical path {critical:6.1f} s (slowest beside the network + slowest on it); "
         f"wall / critical path = {cold_wall / critical:.2f} (target <= {TARGETS['ratio']})"
     )
-    print(f"  sum of the layers {network_time + sum(layers.values()):6.1f} s (if run one by one)")
 
     aws.clear_recording()
     started = time.monotonic()
@@ -159,6 +176,10 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int) -> int:
         f"{calls / max(resources, 1):.2f} per resource "
         f"(target <= {TARGETS['calls_per_resource']})"
     )
+    if noop.rc != 0 or noop.changed:
+        details = ["failed:", *noop.failure_messages(), "changed:", *noop.changed_tasks()]
+        print("  " + "\n    ".join(details))
+    _print_phases(noop)
     if detail:
         print("  slowest no-op tasks:")
         for seconds, host, name in _task_times(noop)[:detail]:
