@@ -57,6 +57,30 @@ def _spans(run: PlaybookRun) -> dict[tuple[str, str], tuple[float, float]]:
     return spans
 
 
+# Actions that run in the controller's worker, not as a module process.
+LOCAL_ACTIONS = {
+    f"{prefix}{name}"
+    for prefix in ("", "ansible.builtin.")
+    for name in ("set_fact", "assert", "debug", "fail", "include_role", "include_tasks", "add_host")
+}
+
+
+def _module_runs(run: PlaybookRun) -> dict[tuple[str, str], int]:
+    """Module processes (loop items count one each) each host started in each play."""
+    data = json.loads(run.stdout[run.stdout.find("{") :])
+    counts: dict[tuple[str, str], int] = {}
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("skipped") or result.get("action") in LOCAL_ACTIONS:
+                    continue
+                items = result.get("results")
+                ran = 1 if items is None else sum(not i.get("skipped") for i in items)
+                key = (host, play["play"]["name"])
+                counts[key] = counts.get(key, 0) + ran
+    return counts
+
+
 def _phases(run: PlaybookRun) -> dict[str, tuple[float, float]]:
     """Each layer's (network's too) time in site.yml's first phase and in its second."""
     layers: dict[str, tuple[float, float]] = {}
@@ -75,8 +99,14 @@ def _phases(run: PlaybookRun) -> dict[str, tuple[float, float]]:
 def _print_phases(run: PlaybookRun) -> float:
     """Print the phases; return the critical path (slowest of phase 1 + slowest of phase 2)."""
     layers = _phases(run)
+    runs = {"phase 1": {}, "phase 2": {}}
+    for (host, play), count in _module_runs(run).items():
+        runs["phase 1" if play.startswith("Network") else "phase 2"][host[7:]] = count
     for layer, (before, after) in sorted(layers.items(), key=lambda item: -item[1][0]):
-        print(f"  {layer:<13} {before:6.1f} s in phase 1 + {after:6.1f} s in phase 2")
+        print(
+            f"  {layer:<13} {before:6.1f} s in phase 1 + {after:6.1f} s in phase 2"
+            f"  (module runs: {runs['phase 1'].get(layer, 0)} + {runs['phase 2'].get(layer, 0)})"
+        )
     first = max([before for before, _ in layers.values()], default=0.0)
     return first + max([after for _, after in layers.values()], default=0.0)
 
