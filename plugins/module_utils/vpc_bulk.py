@@ -11,11 +11,20 @@ the differences. Tags come with that describe, so they are compared here instead
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
+
+with contextlib.suppress(ImportError):  # Handled by AnsibleAWSModule
+    import botocore
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import normalize_boto3_result
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import add_ec2_tags, remove_ec2_tags
+from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
+    AnsibleEC2Error,
+    add_ec2_tags,
+    remove_ec2_tags,
+)
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
@@ -66,3 +75,54 @@ def to_ansible(resource: dict[str, Any]) -> dict[str, Any]:
     result = camel_dict_to_snake_dict(normalize_boto3_result(resource), ignore_list=["Tags"])
     result["tags"] = boto3_tag_list_to_ansible_dict(resource.get("Tags", []))
     return result
+
+
+def listed_twice(values: list[Any]) -> list[Any]:
+    """The values that occur more than once, sorted."""
+    return sorted({value for value in values if values.count(value) > 1})
+
+
+class VpcBulkManager:
+    """What the bulk modules share: an EC2 client, change and diff bookkeeping, and ``process``.
+
+    Subclasses implement ``ensure_present`` and ``ensure_absent``, each returning the module's
+    result keys (besides ``changed`` and ``diff``), and record diffs by resource name in
+    ``before`` / ``after``.
+    """
+
+    # What the module reconciles, for error messages.
+    kind = "resources"
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+        self.params = module.params
+        self.check_mode = module.check_mode
+        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+        self.changed = False
+        self.before: dict[str, Any] = {}
+        self.after: dict[str, Any] = {}
+
+    def vpc_filter(self) -> list[dict[str, Any]]:
+        """The describe filter for the resources of the module's VPC."""
+        return [{"Name": "vpc-id", "Values": [self.params["vpc_id"]]}]
+
+    def ensure_present(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def ensure_absent(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def process(self) -> None:
+        try:
+            if self.params["state"] == "present":
+                outcome = self.ensure_present()
+            else:
+                outcome = self.ensure_absent()
+        except AnsibleEC2Error as e:
+            self.module.fail_json_aws_error(e)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            self.module.fail_json_aws(e, msg=f"Failed to reconcile {self.kind}")
+        result = dict(changed=self.changed, **outcome)
+        if self.module._diff:
+            result["diff"] = {"before": self.before, "after": self.after}
+        self.module.exit_json(**result)

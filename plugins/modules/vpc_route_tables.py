@@ -227,7 +227,6 @@ with contextlib.suppress(ImportError):  # Handled by AnsibleAWSModule
     import botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
-    AnsibleEC2Error,
     associate_route_table,
     create_route,
     create_route_table,
@@ -238,14 +237,15 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
     replace_route,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 from ansible_collections.plinth.platform.plugins.module_utils.vpc_bulk import (
+    VpcBulkManager,
     apply_tags,
     desired_tags,
+    listed_twice,
     merged_tags,
 )
 
@@ -293,21 +293,12 @@ def route_view(routes: dict[str, tuple[str, ...]]) -> list[dict[str, str]]:
     return [{"dest": dest, target[0]: target[1]} for dest, target in sorted(routes.items())]
 
 
-class VpcRouteTablesManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.before: dict[str, Any] = {}
-        self.after: dict[str, Any] = {}
+class VpcRouteTablesManager(VpcBulkManager):
+    kind = "route tables"
 
     def existing(self) -> list[dict[str, Any]]:
         """Every route table of the VPC: the one describe call of a run."""
-        return describe_route_tables(
-            self.client, Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]}]
-        )
+        return describe_route_tables(self.client, Filters=self.vpc_filter())
 
     def by_name(self, tables: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
@@ -422,7 +413,7 @@ class VpcRouteTablesManager:
 
     # States
 
-    def ensure_present(self) -> list[dict[str, Any]]:
+    def ensure_present(self) -> dict[str, Any]:
         tables = self.existing()
         named = self.by_name(tables)
         associations = {
@@ -473,13 +464,13 @@ class VpcRouteTablesManager:
                 if before is not None:
                     self.before[name] = self.diff_view(before)
                 self.after[name] = self.diff_view(after)
-        return results
+        return self.outcome(results)
 
     @staticmethod
     def diff_view(view: dict[str, Any]) -> dict[str, Any]:
         return {key: view[key] for key in ("routes", "subnets", "tags")}
 
-    def ensure_absent(self) -> list[dict[str, Any]]:
+    def ensure_absent(self) -> dict[str, Any]:
         named = self.by_name(self.existing())
         results = []
         for spec in self.params["route_tables"]:
@@ -509,26 +500,14 @@ class VpcRouteTablesManager:
                 if association.get("RouteTableAssociationId"):
                     disassociate_route_table(self.client, association["RouteTableAssociationId"])
             delete_route_table(self.client, table["RouteTableId"])
-        return results
+        return self.outcome(results)
 
-    def process(self) -> None:
-        try:
-            if self.params["state"] == "present":
-                tables = self.ensure_present()
-            else:
-                tables = self.ensure_absent()
-        except AnsibleEC2Error as e:
-            self.module.fail_json_aws_error(e)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-            self.module.fail_json_aws(e, msg="Failed to reconcile route tables")
-        result = {
-            "changed": self.changed,
+    @staticmethod
+    def outcome(tables: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
             "route_tables": tables,
             "route_table_ids": {table["name"]: table["id"] for table in tables},
         }
-        if self.module._diff:
-            result["diff"] = {"before": self.before, "after": self.after}
-        self.module.exit_json(**result)
 
 
 def main() -> None:
@@ -566,7 +545,7 @@ def main() -> None:
     names = [spec["name"] for spec in module.params["route_tables"]]
     subnets = [s for spec in module.params["route_tables"] for s in spec["subnets"]]
     for what, values in (("names", names), ("subnets", subnets)):
-        duplicates = sorted({v for v in values if values.count(v) > 1})
+        duplicates = listed_twice(values)
         if duplicates:
             module.fail_json(msg=f"route_tables: {what} listed more than once: {duplicates}")
     VpcRouteTablesManager(module).process()

@@ -272,7 +272,6 @@ with contextlib.suppress(ImportError):  # Handled by AnsibleAWSModule
     import botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
-    AnsibleEC2Error,
     authorize_security_group_egress,
     authorize_security_group_ingress,
     create_security_group,
@@ -282,15 +281,16 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
     revoke_security_group_ingress,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     boto3_tag_specifications,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 from ansible_collections.plinth.platform.plugins.module_utils.vpc_bulk import (
+    VpcBulkManager,
     apply_tags,
     desired_tags,
+    listed_twice,
     merged_tags,
 )
 
@@ -400,21 +400,12 @@ def atoms_view(atoms: dict[Atom, str | None]) -> list[dict[str, Any]]:
     return view
 
 
-class VpcSecurityGroupsManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.before: dict[str, Any] = {}
-        self.after: dict[str, Any] = {}
+class VpcSecurityGroupsManager(VpcBulkManager):
+    kind = "security groups"
 
     def existing(self) -> dict[str, dict[str, Any]]:
         """The VPC's security groups by name: the one describe call of a run."""
-        groups = describe_security_groups(
-            self.client, Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]}]
-        )
+        groups = describe_security_groups(self.client, Filters=self.vpc_filter())
         return {group["GroupName"]: group for group in groups}
 
     def requested_atoms(
@@ -515,7 +506,7 @@ class VpcSecurityGroupsManager:
 
     # States
 
-    def ensure_present(self) -> list[dict[str, Any]]:
+    def ensure_present(self) -> dict[str, Any]:
         existing = self.existing()
         specs = self.params["security_groups"]
         created = self.create_groups([spec for spec in specs if spec["name"] not in existing])
@@ -574,9 +565,9 @@ class VpcSecurityGroupsManager:
                     vpc_id=self.params["vpc_id"],
                 )
             )
-        return results
+        return self.outcome(results)
 
-    def ensure_absent(self) -> list[dict[str, Any]]:
+    def ensure_absent(self) -> dict[str, Any]:
         existing = self.existing()
         doomed = [
             existing[spec["name"]]
@@ -602,7 +593,7 @@ class VpcSecurityGroupsManager:
             )
             self.changed = True
         if self.check_mode:
-            return results
+            return self.outcome(results)
         # Rules first: groups of the list may reference each other.
         for group in doomed:
             if group["IpPermissions"]:
@@ -617,26 +608,14 @@ class VpcSecurityGroupsManager:
                 )
         for group in doomed:
             delete_security_group(self.client, group["GroupId"])
-        return results
+        return self.outcome(results)
 
-    def process(self) -> None:
-        try:
-            if self.params["state"] == "present":
-                groups = self.ensure_present()
-            else:
-                groups = self.ensure_absent()
-        except AnsibleEC2Error as e:
-            self.module.fail_json_aws_error(e)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-            self.module.fail_json_aws(e, msg="Failed to reconcile security groups")
-        result = {
-            "changed": self.changed,
+    @staticmethod
+    def outcome(groups: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
             "security_groups": groups,
             "group_ids": {group["group_name"]: group["group_id"] for group in groups},
         }
-        if self.module._diff:
-            result["diff"] = {"before": self.before, "after": self.after}
-        self.module.exit_json(**result)
 
 
 def main() -> None:
@@ -682,8 +661,7 @@ def main() -> None:
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    names = [spec["name"] for spec in module.params["security_groups"]]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = listed_twice([spec["name"] for spec in module.params["security_groups"]])
     if duplicates:
         module.fail_json(msg=f"security_groups: names listed more than once: {duplicates}")
     for spec in module.params["security_groups"]:

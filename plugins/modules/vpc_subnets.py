@@ -224,22 +224,26 @@ with contextlib.suppress(ImportError):  # Handled by AnsibleAWSModule
     import botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
-    AnsibleEC2Error,
     create_subnet,
     delete_subnet,
     describe_subnets,
     modify_subnet_attribute,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 from ansible_collections.plinth.platform.plugins.module_utils.vpc_bulk import (
+    VpcBulkManager,
     apply_tags,
     desired_tags,
+    listed_twice,
     merged_tags,
     to_ansible,
 )
+
+
+def ids_by_cidr(subnets: list[dict[str, Any]]) -> dict[str, str | None]:
+    return {subnet["cidr_block"]: subnet.get("id") for subnet in subnets}
 
 
 def diff_view(subnet: dict[str, Any]) -> dict[str, Any]:
@@ -250,21 +254,12 @@ def diff_view(subnet: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class VpcSubnetsManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.check_mode = module.check_mode
-        self.client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
-        self.changed = False
-        self.before: dict[str, Any] = {}
-        self.after: dict[str, Any] = {}
+class VpcSubnetsManager(VpcBulkManager):
+    kind = "subnets"
 
     def existing(self) -> dict[str, dict[str, Any]]:
         """The VPC's subnets by CIDR block: the one describe call of a run."""
-        subnets = describe_subnets(
-            self.client, Filters=[{"Name": "vpc-id", "Values": [self.params["vpc_id"]]}]
-        )
+        subnets = describe_subnets(self.client, Filters=self.vpc_filter())
         return {subnet["CidrBlock"]: subnet for subnet in subnets}
 
     def wanted_tags(self, spec: dict[str, Any]) -> dict[str, str] | None:
@@ -377,7 +372,7 @@ class VpcSubnetsManager:
                 if cidr not in listed and match <= tags.items():
                     self.delete(subnet)
                     purged.append(subnet["SubnetId"])
-        return {"subnets": results, "purged_subnets": purged}
+        return {"subnets": results, "subnet_ids": ids_by_cidr(results), "purged_subnets": purged}
 
     def ensure_absent(self) -> dict[str, Any]:
         existing = self.existing()
@@ -387,24 +382,7 @@ class VpcSubnetsManager:
             if subnet is not None:
                 self.delete(subnet)
                 deleted.append(dict(to_ansible(subnet), id=subnet["SubnetId"]))
-        return {"subnets": deleted, "purged_subnets": []}
-
-    def process(self) -> None:
-        try:
-            if self.params["state"] == "present":
-                outcome = self.ensure_present()
-            else:
-                outcome = self.ensure_absent()
-        except AnsibleEC2Error as e:
-            self.module.fail_json_aws_error(e)
-        result = dict(
-            changed=self.changed,
-            subnet_ids={subnet["cidr_block"]: subnet.get("id") for subnet in outcome["subnets"]},
-            **outcome,
-        )
-        if self.module._diff:
-            result["diff"] = {"before": self.before, "after": self.after}
-        self.module.exit_json(**result)
+        return {"subnets": deleted, "subnet_ids": ids_by_cidr(deleted), "purged_subnets": []}
 
 
 def main() -> None:
@@ -429,8 +407,7 @@ def main() -> None:
         wait=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    cidrs = [spec["cidr"] for spec in module.params["subnets"]]
-    duplicates = sorted({cidr for cidr in cidrs if cidrs.count(cidr) > 1})
+    duplicates = listed_twice([spec["cidr"] for spec in module.params["subnets"]])
     if duplicates:
         module.fail_json(msg=f"subnets: CIDR blocks listed more than once: {duplicates}")
     VpcSubnetsManager(module).process()
