@@ -12,8 +12,8 @@ module: vpc_route_tables
 version_added: 0.2.0
 short_description: Manage the route tables of a VPC, their routes and subnets, in one call
 description:
-  - Create, update and delete many route tables of one VPC in a single module call: their tags,
-    their routes and the subnets associated with them.
+  - Create, update and delete many route tables of one VPC in a single module call, with their
+    tags, their routes and the subnets associated with them.
   - The route tables of the VPC (with their routes and associations) are read with one
     C(DescribeRouteTables) call; only the differences from the requested tables are written.
     A rerun that changes nothing makes no other API call.
