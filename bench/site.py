@@ -1,9 +1,11 @@
 """Benchmark: a whole site run of an S0-like environment (BioInvest production) against the
 embedded AWS with its realistic-latency profile.
 
-Prints, for a cold run: wall time, critical path (network, then the slowest of the layers that run
-side by side) and their ratio; for a no-op rerun: wall time, changed count and the AWS API calls
-it made, against the number of resources the environment manages. Figures only, no assertions.
+Prints, for a cold run: wall time, each layer's time in the two phases of site.yml (phase 1: what
+the layers need of the network, beside what they need no network for; phase 2: the rest), the
+critical path (slowest of phase 1 + slowest of phase 2) and their ratio; for a no-op rerun: wall
+time, changed count, the phases, the AWS API calls it made against the number of resources the
+environment manages, the slowest tasks and the API calls by operation. Figures only, no asserts.
 
     .venv/bin/python bench/site.py [--scale 60] [--inventory inventories/bioinvest-production]
 """
@@ -16,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -37,10 +40,10 @@ def _when(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def _spans(run: PlaybookRun) -> dict[str, tuple[float, float]]:
-    """First start and last end of every host's tasks, per play group (network vs layers)."""
+def _spans(run: PlaybookRun) -> dict[tuple[str, str], tuple[float, float]]:
+    """First start and last end of each host's tasks in each play."""
     data = json.loads(run.stdout[run.stdout.find("{") :])
-    spans: dict[str, tuple[float, float]] = {}
+    spans: dict[tuple[str, str], tuple[float, float]] = {}
     for play in data["plays"]:
         name = play["play"]["name"]
         for task in play["tasks"]:
@@ -48,11 +51,79 @@ def _spans(run: PlaybookRun) -> dict[str, tuple[float, float]]:
                 duration = task["task"].get("duration") or {}
                 if not duration.get("start") or not duration.get("end"):
                     continue
-                key = host if host.startswith("plinth-") else f"{host}:{name}"
                 start, end = _when(duration["start"]), _when(duration["end"])
-                old = spans.get(key, (start, end))
-                spans[key] = (min(old[0], start), max(old[1], end))
+                old = spans.get((host, name), (start, end))
+                spans[(host, name)] = (min(old[0], start), max(old[1], end))
     return spans
+
+
+# Actions that run in the controller's worker, not as a module process.
+LOCAL_ACTIONS = {
+    f"{prefix}{name}"
+    for prefix in ("", "ansible.builtin.")
+    for name in ("set_fact", "assert", "debug", "fail", "include_role", "include_tasks", "add_host")
+}
+
+
+def _module_runs(run: PlaybookRun) -> dict[tuple[str, str], int]:
+    """Module processes (loop items count one each) each host started in each play."""
+    data = json.loads(run.stdout[run.stdout.find("{") :])
+    counts: dict[tuple[str, str], int] = {}
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("skipped") or result.get("action") in LOCAL_ACTIONS:
+                    continue
+                items = result.get("results")
+                ran = 1 if items is None else sum(not i.get("skipped") for i in items)
+                key = (host, play["play"]["name"])
+                counts[key] = counts.get(key, 0) + ran
+    return counts
+
+
+def _phases(run: PlaybookRun) -> dict[str, tuple[float, float]]:
+    """Each layer's (network's too) time in site.yml's first phase and in its second."""
+    layers: dict[str, tuple[float, float]] = {}
+    for (host, play), (start, end) in _spans(run).items():
+        if not host.startswith("plinth-"):
+            continue
+        before, after = layers.get(host[7:], (0.0, 0.0))
+        if play.startswith("Network"):
+            before = end - start
+        else:
+            after = end - start
+        layers[host[7:]] = (before, after)
+    return layers
+
+
+def _print_phases(run: PlaybookRun) -> float:
+    """Print the phases; return the critical path (slowest of phase 1 + slowest of phase 2)."""
+    layers = _phases(run)
+    runs = {"phase 1": {}, "phase 2": {}}
+    for (host, play), count in _module_runs(run).items():
+        runs["phase 1" if play.startswith("Network") else "phase 2"][host[7:]] = count
+    for layer, (before, after) in sorted(layers.items(), key=lambda item: -item[1][0]):
+        print(
+            f"  {layer:<13} {before:6.1f} s in phase 1 + {after:6.1f} s in phase 2"
+            f"  (module runs: {runs['phase 1'].get(layer, 0)} + {runs['phase 2'].get(layer, 0)})"
+        )
+    first = max([before for before, _ in layers.values()], default=0.0)
+    return first + max([after for _, after in layers.values()], default=0.0)
+
+
+def _task_times(run: PlaybookRun) -> list[tuple[float, str, str]]:
+    """(seconds, host, task name) of every task a host ran, slowest first."""
+    data = json.loads(run.stdout[run.stdout.find("{") :])
+    times = []
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            duration = task["task"].get("duration") or {}
+            if not duration.get("start") or not duration.get("end"):
+                continue
+            seconds = _when(duration["end"]) - _when(duration["start"])
+            for host in task["hosts"]:
+                times.append((seconds, host, task["task"]["name"]))
+    return sorted(times, reverse=True)
 
 
 def _managed_resources(aws: EmulatorHandle, regions: list[str], prefix: str) -> int:
@@ -72,6 +143,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="60", help="real seconds per emulator second")
     parser.add_argument("--inventory", default="inventories/bioinvest-production")
+    parser.add_argument(
+        "--detail", type=int, default=25, help="rows of no-op task and API call detail"
+    )
     args = parser.parse_args()
 
     cli = _load_cli()
@@ -81,12 +155,12 @@ def main() -> int:
         server = cli.Emulator(port=_free_port(), state_root=Path(tmp))
         server.start(env=env, record=True)
         try:
-            return _bench(EmulatorHandle(server), args.inventory, Path(tmp))
+            return _bench(EmulatorHandle(server), args.inventory, Path(tmp), args.detail)
         finally:
             server.stop()
 
 
-def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
+def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int) -> int:
     import yaml
 
     platform = yaml.safe_load((ROOT / inventory / "group_vars/all/platform.yml").read_text())
@@ -109,26 +183,19 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
     if cold.rc != 0:
         print("cold run failed:", *cold.failure_messages(), sep="\n  ")
         return 1
-    spans = _spans(cold)
-    network = [s for k, s in spans.items() if k.startswith("localhost:Network")]
-    network_time = max(e for _, e in network) - min(s for s, _ in network)
-    layers = {k: e - s for k, (s, e) in spans.items() if k.startswith("plinth-")}
-    critical = network_time + max(layers.values(), default=0.0)
     print(f"cold run:   wall {cold_wall:6.1f} s, changed {cold.changed}")
-    print(f"  network layer {network_time:6.1f} s")
-    for host, seconds in sorted(layers.items(), key=lambda item: -item[1]):
-        print(f"  {host[7:]:<13} {seconds:6.1f} s (side by side)")
+    critical = _print_phases(cold)
     print(
-        f"  critical path {critical:6.1f} s (network + slowest layer); "
+        f"  critical path {critical:6.1f} s (slowest of phase 1 + slowest of phase 2); "
         f"wall / critical path = {cold_wall / critical:.2f} (target <= {TARGETS['ratio']})"
     )
-    print(f"  sum of the layers {network_time + sum(layers.values()):6.1f} s (if run one by one)")
 
     aws.clear_recording()
     started = time.monotonic()
     noop = run_playbook("site.yml", inventory=inventory, extra_vars=extra, tmp_path=tmp)
     noop_wall = time.monotonic() - started
-    calls = len(aws.recorded_requests())
+    requests = aws.recorded_requests()
+    calls = len(requests)
     resources = _managed_resources(aws, [platform["region"], platform.get("dr_region")], prefix)
     print(
         f"no-op rerun: wall {noop_wall:6.1f} s (target <= {TARGETS['noop_seconds']:.0f} s), "
@@ -139,6 +206,18 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path) -> int:
         f"{calls / max(resources, 1):.2f} per resource "
         f"(target <= {TARGETS['calls_per_resource']})"
     )
+    if noop.rc != 0 or noop.changed:
+        details = ["failed:", *noop.failure_messages(), "changed:", *noop.changed_tasks()]
+        print("  " + "\n    ".join(details))
+    _print_phases(noop)
+    if detail:
+        print("  slowest no-op tasks:")
+        for seconds, host, name in _task_times(noop)[:detail]:
+            print(f"    {seconds:5.1f} s  {host:<18} {name}")
+        print("  API calls by operation:")
+        operations = Counter(f"{r.service}:{r.operation}" for r in requests)
+        for operation, count in operations.most_common(detail):
+            print(f"    {count:4d}  {operation}")
     return 0
 
 

@@ -286,21 +286,20 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
-    is_boto3_error_code,
-    normalize_boto3_result,
-)
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
-    boto3_tag_list_to_ansible_dict,
     boto3_tag_specifications,
     compare_aws_tags,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import (
     ansible_dict_to_boto3_filter_list,
+)
+from ansible_collections.plinth.platform.plugins.module_utils.vpc_flow_log import (
+    describe_flow_logs,
+    flow_log_to_ansible,
 )
 
 # botocore ships no EC2 waiters for flow logs; these poll DescribeFlowLogs the botocore way so a
@@ -373,18 +372,6 @@ DIFF_ATTRIBUTES = (
     "max_aggregation_interval",
     "tags",
 )
-
-
-def flow_log_to_ansible(flow_log: dict[str, Any]) -> dict[str, Any]:
-    """A DescribeFlowLogs entry as snake_case, with tags as a plain dict and dates as strings."""
-    result = camel_dict_to_snake_dict(normalize_boto3_result(flow_log), ignore_list=["Tags"])
-    result["tags"] = boto3_tag_list_to_ansible_dict(flow_log.get("Tags", []))
-    return result
-
-
-def describe_flow_logs(client, **params: Any) -> list[dict[str, Any]]:
-    paginator = client.get_paginator("describe_flow_logs")
-    return AWSRetry.jittered_backoff()(paginator.paginate(**params).build_full_result)()["FlowLogs"]
 
 
 class VpcFlowLogManager:

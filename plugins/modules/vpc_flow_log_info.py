@@ -148,35 +148,19 @@ flow_logs:
 """
 
 import contextlib
-from typing import Any
 
 with contextlib.suppress(ImportError):  # Handled by AnsibleAWSModule
     import botocore
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import normalize_boto3_result
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
-    boto3_tag_list_to_ansible_dict,
-)
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import (
     ansible_dict_to_boto3_filter_list,
 )
-
-
-# Modules cannot import each other (only module_utils travel with a module), so these two
-# helpers repeat vpc_flow_log's; both modules must return flow logs in the same shape.
-def flow_log_to_ansible(flow_log: dict[str, Any]) -> dict[str, Any]:
-    """A DescribeFlowLogs entry as snake_case, with tags as a plain dict and dates as strings."""
-    result = camel_dict_to_snake_dict(normalize_boto3_result(flow_log), ignore_list=["Tags"])
-    result["tags"] = boto3_tag_list_to_ansible_dict(flow_log.get("Tags", []))
-    return result
-
-
-def describe_flow_logs(client, **params: Any) -> list[dict[str, Any]]:
-    paginator = client.get_paginator("describe_flow_logs")
-    return AWSRetry.jittered_backoff()(paginator.paginate(**params).build_full_result)()["FlowLogs"]
+from ansible_collections.plinth.platform.plugins.module_utils.vpc_flow_log import (
+    describe_flow_logs,
+    flow_log_to_ansible,
+)
 
 
 def main() -> None:
