@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from ansible_collections.plinth.platform.plugins.module_utils.config import (
     cpu_millis,
     memory_bytes,
@@ -226,3 +228,17 @@ def test_quantities_and_secret_keys():
     assert cpu_millis("250m") == 250 and cpu_millis("1") == 1000 and cpu_millis("0.5") == 500
     assert memory_bytes("512Mi") == 512 * 2**20 and memory_bytes("1G") == 10**9
     assert secret_env_name("api/signing-key") == "API_SIGNING_KEY"
+
+
+INVENTORIES = sorted(
+    Path(__file__).resolve().parents[4].glob("inventories/*/group_vars/all/platform.yml")
+)
+
+
+@pytest.mark.parametrize("path", INVENTORIES, ids=[p.parts[-5] for p in INVENTORIES])
+def test_every_inventory_declares_valid_apps(path):
+    config, errors = validate_platform(yaml.safe_load(path.read_text())["platform"])
+    assert errors == []
+    assert "apps" in yaml.safe_load(path.read_text())["platform"]
+    if config["eks"]:
+        assert config["apps"], "an environment with a cluster declares the apps it runs"
