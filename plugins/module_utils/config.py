@@ -1336,9 +1336,8 @@ def cpu_millis(value: str) -> int:
 
 def memory_bytes(value: str) -> int:
     """A memory quantity (``512Mi``, ``1Gi``, ``1G``, ``1048576``) in bytes."""
-    number = re.match(r"\d+", value)
-    assert number is not None
-    return int(number.group()) * _MEMORY_FACTORS[value[number.end() :]]
+    digits = len(value) - len(value.lstrip("0123456789"))
+    return int(value[:digits]) * _MEMORY_FACTORS[value[digits:]]
 
 
 def secret_env_name(secret: str) -> str:
