@@ -1445,6 +1445,388 @@ MONITORING = _dict(
     nullable=True,
     default=None,
     rules=(_rule_monitoring,),
+# --- apps (the apps layer) ----------------------------------------------------------------------
+
+# Object names are <app>, <app>-config, <app>-env, <app>-preview, <app>-blue/-green (contract 3):
+# the app name leaves room for the longest suffix within a DNS-1035 label (Services: 63).
+APP_NAME_MAX = 40
+_DNS_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+_DNS_1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+# Namespaces the control plane owns; an app there would share it with system components.
+RESERVED_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# An OCI image reference (distribution/reference grammar) pinned by tag or digest: an untagged
+# image means whatever `latest` is when a node pulls it, so reruns would not be reproducible.
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_HOST_PART = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+# A first component is a registry only with a dot, a port or as localhost (else it is a path).
+_IMAGE_DOMAIN = (
+    rf"(?:(?:(?:localhost|{_IMAGE_HOST_PART}(?:\.{_IMAGE_HOST_PART})+)(?::\d+)?"
+    rf"|{_IMAGE_HOST_PART}:\d+)/)?"
+)
+IMAGE_PATTERN = (
+    _IMAGE_DOMAIN
+    + _IMAGE_COMPONENT
+    + f"(?:/{_IMAGE_COMPONENT})*"
+    + r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    + r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+_CPU = r"\d+m|\d+(\.\d{1,3})?"
+_MEMORY = r"\d+(Ki|Mi|Gi|Ti|k|M|G|T)?"
+_MEMORY_FACTORS = {
+    "": 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
+# Keys of the Secret <app>-env that Plinth fills from the data layer.
+APP_DATA_KEYS = ("DATABASE_URL", "REDIS_URL")
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_PERCENT = r"(100|[1-9]?\d)%"
+
+
+def cpu_millis(value: str) -> int:
+    """A CPU quantity (``250m``, ``1``, ``0.5``) in millicores."""
+    return int(value[:-1]) if value.endswith("m") else round(float(value) * 1000)
+
+
+def memory_bytes(value: str) -> int:
+    """A memory quantity (``512Mi``, ``1Gi``, ``1G``, ``1048576``) in bytes."""
+    digits = len(value) - len(value.lstrip("0123456789"))
+    return int(value[:digits]) * _MEMORY_FACTORS[value[digits:]]
+
+
+def secret_env_name(secret: str) -> str:
+    """The key of a platform.secrets entry in the Secret <app>-env (api/signing-key:
+    API_SIGNING_KEY)."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", secret).strip("_").upper()
+
+
+def _check_env_names(value: dict, path: str, ctx: Context) -> None:
+    for key in value:
+        if not re.fullmatch(_ENV_NAME, key):
+            ctx.error(child(path, key), f"{describe(key)} is not an environment variable name")
+        elif key in APP_DATA_KEYS:
+            ctx.error(child(path, key), f"{describe(key)} is set by Plinth from the data layer")
+
+
+def _check_slo(value: dict, path: str, ctx: Context) -> None:
+    for key, setting in value.items():
+        key_path = child(path, key)
+        if key == "availability":
+            if isinstance(setting, bool) or not isinstance(setting, (int, float)):
+                ctx.error(
+                    key_path, f"{describe(setting)} is {_type_name(setting)}, expected a number"
+                )
+            elif not 0 < setting < 100:
+                ctx.error(
+                    key_path,
+                    f"{describe(setting)} is out of range, expected a percentage 0 < x < 100",
+                )
+        elif key == "p95_latency_ms":
+            if isinstance(setting, bool) or not isinstance(setting, int) or setting < 1:
+                ctx.error(key_path, f"{describe(setting)} is not a positive integer")
+        else:
+            ctx.error(
+                key_path,
+                f"unknown key {describe(key)}, expected one of: availability, p95_latency_ms",
+            )
+
+
+def _rule_app_resources(resources: dict, path: str, ctx: Context) -> None:
+    requests, limits = resources.get("requests"), resources.get("limits")
+    if not (isinstance(requests, dict) and isinstance(limits, dict)):
+        return
+    for name, parse in (("cpu", cpu_millis), ("memory", memory_bytes)):
+        request_path = child(child(path, "requests"), name)
+        limit_path = child(child(path, "limits"), name)
+        if name not in requests or name not in limits or not ctx.valid(request_path, limit_path):
+            continue
+        if parse(requests[name]) > parse(limits[name]):
+            ctx.error(
+                request_path,
+                f"{describe(requests[name])} is above the limit {describe(limits[name])}",
+            )
+
+
+def _rule_autoscaling(scaling: dict, path: str, ctx: Context) -> None:
+    names = ("min_replicas", "max_replicas")
+    low, high = scaling.get("min_replicas"), scaling.get("max_replicas")
+    if ctx.valid(*(child(path, n) for n in names)) and low is not None and low > high:
+        ctx.error(child(path, "min_replicas"), f"{low} is greater than max_replicas ({high})")
+
+
+def _check_disruption(value: dict, path: str, ctx: Context) -> None:
+    """A PodDisruptionBudget: one of min_available / max_unavailable, a count or a percentage."""
+    known = ("min_available", "max_unavailable")
+    for key, budget in value.items():
+        key_path = child(path, key)
+        if key not in known:
+            ctx.error(key_path, f"unknown key {describe(key)}, expected one of: {', '.join(known)}")
+        elif isinstance(budget, bool) or not (
+            (isinstance(budget, int) and budget >= 0)
+            or (isinstance(budget, str) and re.fullmatch(_PERCENT, budget))
+        ):
+            ctx.error(
+                key_path, f'{describe(budget)} is not a pod count (>= 0) or a percentage ("50%")'
+            )
+    given = [key for key in known if value.get(key) is not None]
+    if len(given) != 1:
+        ctx.error(
+            path,
+            "give exactly one of min_available or max_unavailable"
+            + (" (both given)" if given else " (neither given)"),
+        )
+
+
+def _rule_flow(flow: dict, path: str, ctx: Context) -> None:
+    if flow.get("namespace") is None and flow.get("app") is None:
+        ctx.error(path, "give namespace, app or both (the pods allowed in)")
+
+
+def _check_image(value: str, path: str, ctx: Context) -> None:
+    if not re.search(r"(:[A-Za-z0-9_][A-Za-z0-9_.-]*|@[^@/]+)$", value.rsplit("/", 1)[-1]):
+        ctx.error(path, f"{describe(value)} has no tag or digest (pin one, e.g. :1.4.2)")
+
+
+def _rule_app(app: dict, path: str, ctx: Context) -> None:
+    def at(name: str) -> str:
+        return child(path, name)
+
+    root = ctx.root
+    if "node_group" in app and ctx.valid(at("node_group"), child(ROOT, "eks")):
+        eks = root.get("eks")
+        groups = [
+            g.get("name") for g in (eks or {}).get("node_groups") or [] if isinstance(g, dict)
+        ]
+        if app["node_group"] not in groups:
+            known = ", ".join(str(g) for g in groups) or "none (platform.eks has no node_groups)"
+            ctx.error(
+                at("node_group"),
+                f"{describe(app['node_group'])} is not a node group of platform.eks.node_groups,"
+                f" expected one of: {known}",
+            )
+    for key, section in (("database", "databases"), ("cache", "caches")):
+        value = app.get(key)
+        available = root.get(section)
+        if value is None or not ctx.valid(at(key), child(ROOT, section)):
+            continue
+        if not isinstance(available, dict) or value not in available:
+            known = ", ".join(available or {}) or f"none (platform.{section} is empty)"
+            ctx.error(
+                at(key),
+                f"{describe(value)} is not a key of platform.{section}, expected one of: {known}",
+            )
+    secrets = app.get("secrets")
+    known_secrets = [s.get("name") for s in root.get("secrets") or [] if isinstance(s, dict)]
+    if isinstance(secrets, list) and ctx.valid(at("secrets"), child(ROOT, "secrets")):
+        env = app.get("env") if isinstance(app.get("env"), dict) else {}
+        for index, secret in enumerate(secrets):
+            secret_path = item(at("secrets"), index)
+            if secret not in known_secrets:
+                known = ", ".join(known_secrets) or "none (platform.secrets is empty)"
+                ctx.error(
+                    secret_path,
+                    f"{describe(secret)} is not a name of platform.secrets,"
+                    f" expected one of: {known}",
+                )
+            elif secret_env_name(secret) in env or secret_env_name(secret) in APP_DATA_KEYS:
+                ctx.error(
+                    secret_path,
+                    f"{describe(secret)} becomes the key {secret_env_name(secret)}, which env or"
+                    " the data layer already sets",
+                )
+    scaling = app.get("autoscaling")
+    if (
+        isinstance(scaling, dict)
+        and ctx.valid(at("autoscaling"), at("replicas"))
+        and scaling.get("min_replicas") is None
+    ):
+        # The HPA starts from the replicas the app asks for.
+        scaling["min_replicas"] = max(app["replicas"], 1)
+        if scaling["min_replicas"] > scaling["max_replicas"]:
+            ctx.error(
+                child(at("autoscaling"), "max_replicas"),
+                f"{scaling['max_replicas']} is below replicas ({app['replicas']}),"
+                " which min_replicas defaults to",
+            )
+    disruption = app.get("disruption")
+    if (
+        isinstance(disruption, dict)
+        and isinstance(disruption.get("min_available"), int)
+        and ctx.valid(at("disruption"), at("replicas"), at("autoscaling"))
+    ):
+        floor = scaling["min_replicas"] if isinstance(scaling, dict) else app["replicas"]
+        if floor and disruption["min_available"] >= floor:
+            ctx.error(
+                child(at("disruption"), "min_available"),
+                f"{disruption['min_available']} is not below the app's {floor} replicas: no pod"
+                " could ever be evicted (node drains and upgrades would block)",
+            )
+
+
+def _check_apps(apps: list, path: str, ctx: Context) -> None:
+    """Namespace labels must agree between the apps that share a namespace."""
+    labels: dict[str, dict[str, tuple[str, int]]] = {}
+    for index, app in enumerate(apps):
+        namespace = app.get("namespace")
+        if not isinstance(namespace, str) or not isinstance(app.get("namespace_labels"), dict):
+            continue
+        seen = labels.setdefault(namespace, {})
+        for key, value in app["namespace_labels"].items():
+            if key in seen and seen[key][0] != value:
+                ctx.error(
+                    child(child(item(path, index), "namespace_labels"), key),
+                    f"{describe(value)} conflicts with {describe(seen[key][0])} given for namespace"
+                    f" {namespace} by {item(path, seen[key][1])}",
+                )
+            seen.setdefault(key, (value, index))
+
+
+_CPU_SPEC = _str(pattern=_CPU, expect='a CPU quantity ("250m", "1", "0.5")')
+_MEMORY_SPEC = _str(pattern=_MEMORY, expect='a memory quantity ("512Mi", "1Gi")')
+
+APP = _dict(
+    {
+        "name": _str(
+            required=True,
+            pattern=f"(?=.{{1,{APP_NAME_MAX}}}$){_DNS_LABEL}",
+            expect=f"a DNS-1035 label of at most {APP_NAME_MAX} characters"
+            " (^[a-z]([-a-z0-9]*[a-z0-9])?$)",
+        ),
+        "namespace": _str(
+            required=True,
+            pattern=f"(?=.{{1,63}}$)(?!({'|'.join(RESERVED_NAMESPACES)})$){_DNS_1123_LABEL}",
+            expect="a DNS-1123 label of at most 63 characters, not "
+            + ", ".join(RESERVED_NAMESPACES),
+        ),
+        "namespace_labels": _str_map(default={}),
+        "image": _str(
+            required=True,
+            pattern=IMAGE_PATTERN,
+            expect="an image reference (registry/repository:tag or repository@sha256:...)",
+            check=_check_image,
+        ),
+        "replicas": _int(minimum=0, default=2),
+        "node_group": _str(
+            required=True, pattern=r"[a-z][a-z0-9-]{0,30}", expect="a node group name"
+        ),
+        "port": _int(minimum=1, maximum=65535, default=8080),
+        "health_path": _str(
+            pattern=r"/[^\s]*", expect="an HTTP path starting with /", default="/health"
+        ),
+        "readiness_path": _str(
+            pattern=r"/[^\s]*",
+            expect="an HTTP path starting with /",
+            default=lambda _ctx, app: app.get("health_path", "/health"),
+        ),
+        "resources": _dict(
+            {
+                "requests": _dict(
+                    {"cpu": _CPU_SPEC, "memory": _MEMORY_SPEC},
+                    default={"cpu": "100m", "memory": "128Mi"},
+                ),
+                "limits": _dict(
+                    {"cpu": _CPU_SPEC, "memory": _MEMORY_SPEC},
+                    default={"cpu": "500m", "memory": "512Mi"},
+                ),
+            },
+            default={},
+            rules=(_rule_app_resources,),
+        ),
+        "env": _str_map(default={}, check=_check_env_names),
+        "database": _str(nullable=True, default=None),
+        "cache": _str(nullable=True, default=None),
+        "secrets": Spec("list", items=_str(), unique=True, default=[]),
+        "iam_policy_arns": Spec(
+            "list",
+            items=_str(
+                pattern=r"arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy/[\w+=,.@/-]+",
+                expect="an IAM policy ARN",
+            ),
+            unique=True,
+            default=[],
+        ),
+        "ingress": _dict(
+            {
+                "host": _str(
+                    required=True,
+                    pattern=r"(?=.{1,253}$)(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}",
+                    expect="a DNS host name",
+                ),
+                "path": _str(
+                    pattern=r"/[^\s]*", expect="an HTTP path starting with /", default="/"
+                ),
+                "certificate_arn": _str(
+                    pattern=r"arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[\w-]+",
+                    expect="an ACM certificate ARN",
+                    nullable=True,
+                    default=None,
+                ),
+                "scheme": _str(choices=("internet-facing", "internal"), default="internet-facing"),
+                "group": _str(
+                    pattern=r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?",
+                    expect="an ALB ingress group name",
+                    nullable=True,
+                    default=None,
+                ),
+            },
+            nullable=True,
+            default=None,
+        ),
+        "autoscaling": _dict(
+            {
+                "min_replicas": _int(minimum=1, nullable=True, default=None),
+                "max_replicas": _int(required=True, minimum=1),
+                "cpu_target": _int(minimum=1, maximum=100, default=70),
+                "memory_target": _int(minimum=1, maximum=100, nullable=True, default=None),
+                "scale_up_window_seconds": _int(minimum=0, maximum=3600, default=0),
+                "scale_down_window_seconds": _int(minimum=0, maximum=3600, default=300),
+            },
+            nullable=True,
+            default=None,
+            rules=(_rule_autoscaling,),
+        ),
+        "disruption": Spec("dict", nullable=True, default=None, check=_check_disruption),
+        "allow_from": Spec(
+            "list",
+            items=_dict(
+                {
+                    "namespace": _str(
+                        pattern=f"(?=.{{1,63}}$){_DNS_1123_LABEL}",
+                        expect="a namespace name",
+                        nullable=True,
+                        default=None,
+                    ),
+                    "app": _str(
+                        pattern=f"(?=.{{1,63}}$){_DNS_1123_LABEL}",
+                        expect="an app name",
+                        nullable=True,
+                        default=None,
+                    ),
+                },
+                rules=(_rule_flow,),
+            ),
+            default=[],
+        ),
+        "slo": Spec("dict", nullable=True, default=None, check=_check_slo),
+        "blue_green": _dict(
+            {
+                "enabled": _bool(False),
+                "preview": _bool(True),
+                "preview_replicas": _int(minimum=0, default=1),
+                # Owned by the blue_green module (analysis, rollback): passed through as given.
+                "analysis": Spec("dict", default={}),
+                "auto_rollback": _bool(True),
+            },
+            default={},
+        ),
+    },
+    rules=(_rule_app,),
 )
 
 
@@ -1491,7 +1873,8 @@ PLATFORM = _dict(
         ),
         "secrets": Spec("list", items=SECRET, unique_key="name", default=[]),
         "monitoring": MONITORING,
-        "apps": Spec("list", default=[]),
+        "apps": Spec("list", items=APP, unique_key="name", default=[], check=_check_apps),
+        "apps_prune": _bool(False),
     },
     required=True,
     rules=(_rule_platform,),

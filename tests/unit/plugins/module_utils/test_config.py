@@ -216,6 +216,7 @@ def test_minimal_config_gets_every_default():
         "secrets": [],
         "monitoring": None,
         "apps": [],
+        "apps_prune": False,
     }
 
 
