@@ -1445,6 +1445,9 @@ MONITORING = _dict(
     nullable=True,
     default=None,
     rules=(_rule_monitoring,),
+)
+
+
 # --- apps (the apps layer) ----------------------------------------------------------------------
 
 # Object names are <app>, <app>-config, <app>-env, <app>-preview, <app>-blue/-green (contract 3):
@@ -1819,9 +1822,14 @@ APP = _dict(
                 "enabled": _bool(False),
                 "preview": _bool(True),
                 "preview_replicas": _int(minimum=0, default=1),
-                # Owned by the blue_green module (analysis, rollback): passed through as given.
-                "analysis": Spec("dict", default={}),
-                "auto_rollback": _bool(True),
+                "promotion": _str(choices=("auto", "manual"), default="auto"),
+                "min_ready_seconds": _int(minimum=0, default=10),
+                "scale_down_delay": _int(minimum=0, default=30),
+                "keep_previous": _bool(False),
+                # The blue_green module's pre_analysis / post_analysis options, passed as given
+                # (the module validates them); a failed post-promotion analysis rolls back.
+                "pre_analysis": Spec("dict", default={}),
+                "post_analysis": Spec("dict", default={}),
             },
             default={},
         ),
