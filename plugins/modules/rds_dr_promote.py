@@ -86,6 +86,12 @@ options:
       - Seconds to wait for the promotion (and the Multi-AZ change) to complete.
     type: int
     default: 3600
+  tags:
+    description:
+      - Tags to set on the promoted instance (for example C(plinth:role=primary)). Tags not listed
+        are kept.
+    type: dict
+    aliases: [resource_tags]
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -193,6 +199,11 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
+    boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
+)
 from ansible_collections.plinth.platform.plugins.module_utils.rds_dr import (
     PROMOTED_WAITER,
     Timeline,
@@ -422,6 +433,7 @@ class PromotionManager:
         retention = self.params["backup_retention_period"]
         if retention is not None and instance.get("BackupRetentionPeriod") != retention:
             changes["BackupRetentionPeriod"] = retention
+        self.tag(instance)
         if not changes:
             return instance
         self.result["plan"].append(f"modify {self.identifier}: {', '.join(sorted(changes))}")
@@ -440,6 +452,27 @@ class PromotionManager:
                 self.fail(e, f"Failed to modify {self.identifier}")
             self.wait("DBInstanceAvailable")
         return self.describe() or instance
+
+    def tag(self, instance: dict[str, Any]) -> None:
+        wanted = self.params["tags"]
+        if not wanted:
+            return
+        current = boto3_tag_list_to_ansible_dict(instance.get("TagList", []))
+        to_set, _unset = compare_aws_tags(current, wanted, purge_tags=False)
+        if not to_set:
+            return
+        self.result["plan"].append(f"tag {self.identifier}: {', '.join(sorted(to_set))}")
+        self.result["changed"] = True
+        if self.module.check_mode:
+            return
+        try:
+            self.rds.add_tags_to_resource(
+                ResourceName=instance["DBInstanceArn"],
+                Tags=ansible_dict_to_boto3_tag_list(to_set),
+                aws_retry=True,
+            )
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail(e, f"Failed to tag {self.identifier}")
 
     def finish(self, instance: dict[str, Any]) -> None:
         endpoint = instance.get("Endpoint") or {}
@@ -471,6 +504,7 @@ def main() -> None:
         backup_retention_period=dict(type="int"),
         multi_az=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=3600),
+        tags=dict(type="dict", aliases=["resource_tags"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     PromotionManager(module).run()
