@@ -426,6 +426,7 @@ class PromotionManager:
         if is_replica(instance):  # only in check mode: the promotion was planned, not done
             if self.params["multi_az"]:
                 self.result["plan"].append(f"turn Multi-AZ on for {self.identifier}")
+            self.tag(instance)
             return instance
         changes: dict[str, Any] = {}
         if self.params["multi_az"] and not instance.get("MultiAZ"):
