@@ -13,7 +13,6 @@ minus AWS waits. Figures only, no assertions; target: overhead <= 10 s.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.dr import deploy_app, load_cluster  # noqa: E402
 from tests.support.emulator_fixture import (  # noqa: E402  (needs ROOT on sys.path)
     EmulatorHandle,
     _free_port,
@@ -49,17 +49,6 @@ PLATFORM: dict[str, Any] = {
         "route53": {"zone": "db.plinth.bench", "ttl": 60, "mode": "failover"},
     },
 }
-
-
-def _cluster() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "plinth_kube_cluster", ROOT / "tools/kube/cluster.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def _provision(aws: EmulatorHandle) -> str:
@@ -116,36 +105,10 @@ def _provision(aws: EmulatorHandle) -> str:
 def _app(kubeconfig: Path, host: str) -> str:
     from kubernetes import client
 
-    cluster = sys.modules["plinth_kube_cluster"]
     ns = f"dr-bench-{uuid.uuid4().hex[:6]}"
-    labels = {"app.kubernetes.io/name": "api", "plinth.dev/database": "main"}
-    with cluster.api_client(kubeconfig) as api:
-        core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
-        core.create_namespace({"metadata": {"name": ns}})
-        core.create_namespaced_secret(
-            ns,
-            {
-                "metadata": {"name": "api-env", "labels": labels},
-                "stringData": {"DATABASE_URL": f"postgresql://app:pw@{host}:5432/app"},
-            },
-        )
-        selector = {"app.kubernetes.io/name": "api"}
-        apps.create_namespaced_deployment(
-            ns,
-            {
-                "metadata": {"name": "api", "labels": labels},
-                "spec": {
-                    "replicas": 3,
-                    "selector": {"matchLabels": selector},
-                    "template": {
-                        "metadata": {"labels": selector},
-                        "spec": {
-                            "containers": [{"name": "api", "image": "registry.example/api:1"}]
-                        },
-                    },
-                },
-            },
-        )
+    with load_cluster().api_client(kubeconfig) as api:
+        url = f"postgresql://app:pw@{host}:5432/app"
+        deploy_app(client.CoreV1Api(api), client.AppsV1Api(api), ns, url, replicas=3)
     return ns
 
 
@@ -153,7 +116,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="60", help="real seconds per emulator second")
     args = parser.parse_args()
-    cluster = _cluster()
+    cluster = load_cluster()
     name = os.environ.get("PLINTH_KUBE_CLUSTER", cluster.DEFAULT_NAME)
     kubeconfig = cluster.up(name)
     cli = _load_cli()

@@ -25,9 +25,10 @@ description:
     the promotion. An unreachable or already deleted primary is reported, not an error.
   - After the promotion the module waits until the instance is C(available) and no longer lists
     a replication source, then turns Multi-AZ on when O(multi_az=true).
-  - Idempotent: an instance that is not a replica any more is left as it is (only O(multi_az) and
-    O(backup_retention_period) are reconciled), so re-running the task makes no change. In check
-    mode the module runs the pre-checks and returns the plan without acting.
+  - The module is idempotent. An instance that is not a replica any more is left as it is (only
+    O(multi_az), O(backup_retention_period) and O(tags) are reconciled), so re-running the task
+    makes no change. In check mode the module runs the pre-checks and returns the plan without
+    acting.
   - Every step's start and end are returned in RV(timeline) with the time spent waiting on AWS,
     and the measured recovery time in RV(rto_seconds).
   - Do not use M(amazon.aws.rds_instance) with O(amazon.aws.rds_instance#module:read_replica=false)

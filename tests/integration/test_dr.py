@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import base64
 import copy
-import importlib.util
 import json
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from kubernetes import client
 
-from tests.support.playbook import ROOT, PlaybookRun, run_playbook
+from tests.support.dr import deploy_app, load_cluster
+from tests.support.playbook import PlaybookRun, run_playbook
 
 HOME, DR = "us-east-1", "us-west-2"
 PREFIX = "plinth-development"
@@ -62,20 +60,9 @@ PLATFORM: dict[str, Any] = {
 STEPS = ["prechecks", "promote", "dns", "apps", "reprotect"]
 
 
-def _load_cluster() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "plinth_kube_cluster_dr", ROOT / "tools/kube/cluster.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def kubeconfig() -> Iterator[Path]:
-    cluster = _load_cluster()
+    cluster = load_cluster()
     name = os.environ.get("PLINTH_KUBE_CLUSTER", cluster.DEFAULT_NAME)
     running = cluster.is_healthy(cluster.kubeconfig_path(name))
     path = cluster.up(name)
@@ -86,7 +73,7 @@ def kubeconfig() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def kube(kubeconfig: Path) -> Iterator[tuple[client.CoreV1Api, client.AppsV1Api]]:
-    cluster = sys.modules["plinth_kube_cluster_dr"]
+    cluster = load_cluster()
     with cluster.api_client(kubeconfig) as api:
         core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
         yield core, apps
@@ -96,47 +83,6 @@ def kube(kubeconfig: Path) -> Iterator[tuple[client.CoreV1Api, client.AppsV1Api]
 
 def _url(host: str) -> str:
     return f"postgresql://app_user:{PASSWORD}@{host}:5432/app?sslmode=require"
-
-
-def _deploy_app(core: client.CoreV1Api, apps: client.AppsV1Api, ns: str, host: str) -> None:
-    """An app as the apps role renders it (contract 2): Secret <app>-env, labelled Deployment."""
-    labels = {
-        "app.kubernetes.io/managed-by": "plinth",
-        "app.kubernetes.io/name": "api",
-        "plinth.dev/environment": "development",
-        "plinth.dev/database": "main",
-    }
-    core.create_namespace({"metadata": {"name": ns}})
-    core.create_namespaced_secret(
-        ns,
-        {
-            "metadata": {"name": "api-env", "labels": labels},
-            "stringData": {"DATABASE_URL": _url(host), "REDIS_URL": "redis://cache:6379"},
-        },
-    )
-    selector = {"app.kubernetes.io/name": "api"}
-    apps.create_namespaced_deployment(
-        ns,
-        {
-            "metadata": {"name": "api", "labels": labels},
-            "spec": {
-                "replicas": 2,
-                "selector": {"matchLabels": selector},
-                "template": {
-                    "metadata": {"labels": selector},
-                    "spec": {
-                        "containers": [
-                            {
-                                "name": "api",
-                                "image": "registry.example/api:1",
-                                "envFrom": [{"secretRef": {"name": "api-env"}}],
-                            }
-                        ]
-                    },
-                },
-            },
-        },
-    )
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +97,7 @@ def dr(emulator: Any, kube: Any, kubeconfig: Path, tmp_path_factory: pytest.Temp
     _mirror_subnet_group(emulator, primary["DBSubnetGroup"]["DBSubnetGroupName"])
     core, apps = kube
     for ns in (APPS_NS, DRILL_NS):
-        _deploy_app(core, apps, ns, primary["Endpoint"]["Address"])
+        deploy_app(core, apps, ns, _url(primary["Endpoint"]["Address"]))
     reports = tmp / "reports"
     return {
         "aws": emulator,
