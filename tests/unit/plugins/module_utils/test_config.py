@@ -215,6 +215,21 @@ def test_minimal_config_gets_every_default():
         "buckets": [],
         "secrets": [],
         "monitoring": {},
+        "dr": {
+            "rpo_seconds": 300,
+            "rto_seconds": 3600,
+            "databases": [],
+            "fence": True,
+            "reprotect": True,
+            "multi_az_after_promotion": False,
+            "backup_retention": None,
+            "check_pending_maintenance": True,
+            "wait_timeout": 3600,
+            "route53": None,
+            "repoint_apps": True,
+            "drill": {"namespace": "plinth-dr-drill", "instance_class": None},
+            "report_dir": "reports",
+        },
         "apps": [],
     }
 
