@@ -1838,6 +1838,124 @@ APP = _dict(
 )
 
 
+# --- Disaster recovery (DR promotion, failover, failback, drills) --------------------------------
+
+DR_ROUTE53_MODES = ("failover", "weighted", "cname")
+DR_HEALTH_CHECK_TYPES = ("TCP", "HTTP", "HTTPS")
+_DNS_NAME = r"(?=.{1,253}\.?$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}\.?"
+
+
+def _dr_databases(ctx: Context) -> list[str]:
+    """The databases with a cross-region DR replica."""
+    databases = ctx.root.get("databases")
+    if not isinstance(databases, dict):
+        return []
+    return [
+        name
+        for name, db in databases.items()
+        if isinstance(db, dict) and (db.get("dr_replica") or {}).get("enabled")
+    ]
+
+
+def _default_dr_databases(ctx: Context, _parent: dict) -> list[str]:
+    return _dr_databases(ctx)
+
+
+def _rule_dr(dr: dict, path: str, ctx: Context) -> None:
+    db_path = child(path, "databases")
+    if ctx.valid(db_path, child(ROOT, "databases")):
+        eligible = _dr_databases(ctx)
+        for index, name in enumerate(dr.get("databases") or []):
+            if name not in eligible:
+                ctx.error(
+                    item(db_path, index),
+                    f"{describe(name)} is not a database with dr_replica.enabled"
+                    f" (expected one of: {', '.join(eligible) or 'none'})",
+                )
+    route53 = dr.get("route53")
+    records_path = child(child(path, "route53"), "records")
+    if isinstance(route53, dict) and ctx.valid(records_path, db_path):
+        for name in route53.get("records") or {}:
+            if name not in (dr.get("databases") or []):
+                ctx.error(
+                    child(records_path, name),
+                    "names no database under platform.dr.databases",
+                )
+
+
+DR_HEALTH_CHECK = _dict(
+    {
+        "enabled": _bool(True),
+        "type": _str(choices=DR_HEALTH_CHECK_TYPES, default="TCP"),
+        # null: the database port.
+        "port": _int(minimum=1, maximum=65535, nullable=True, default=None),
+        "resource_path": _str(nullable=True, default=None),
+        "request_interval": _int(choices=(10, 30), default=30),
+        "failure_threshold": _int(minimum=1, maximum=10, default=3),
+    },
+    default={},
+)
+
+DR_ROUTE53 = _dict(
+    {
+        "zone": _str(
+            required=True, pattern=_DNS_NAME, expect="a DNS zone name (e.g. db.example.com)"
+        ),
+        "private_zone": _bool(False),
+        # Record name per database; default <database>.<zone>.
+        "records": Spec(
+            "dict", values=_str(pattern=_DNS_NAME, expect="a DNS record name"), default={}
+        ),
+        "ttl": _int(minimum=0, maximum=172800, default=60),
+        "mode": _str(choices=DR_ROUTE53_MODES, default="failover"),
+        "health_check": DR_HEALTH_CHECK,
+    },
+    nullable=True,
+    default=None,
+)
+
+DR = _dict(
+    {
+        "rpo_seconds": _int(minimum=1, default=300),
+        "rto_seconds": _int(minimum=1, default=3600),
+        "databases": Spec(
+            "list",
+            items=_str(),
+            unique=True,
+            default=_default_dr_databases,
+        ),
+        "fence": _bool(True),
+        "reprotect": _bool(True),
+        "multi_az_after_promotion": Spec("bool", default=_default_when_production),
+        # null: the database's backup_retention_days.
+        "backup_retention": _int(minimum=1, maximum=35, nullable=True, default=None),
+        "check_pending_maintenance": _bool(True),
+        "wait_timeout": _int(minimum=60, default=3600),
+        "route53": DR_ROUTE53,
+        "repoint_apps": _bool(True),
+        "drill": _dict(
+            {
+                "namespace": _str(
+                    pattern=r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+                    expect="a namespace name (DNS-1123 label)",
+                    default="plinth-dr-drill",
+                ),
+                "instance_class": _str(
+                    pattern=_DB_CLASS,
+                    expect="an RDS instance class (db.*)",
+                    nullable=True,
+                    default=None,
+                ),
+            },
+            default={},
+        ),
+        "report_dir": _str(pattern=r".+", expect="a directory path", default="reports"),
+    },
+    default={},
+    rules=(_rule_dr,),
+)
+
+
 PLATFORM = _dict(
     {
         "name": _str(
@@ -1883,6 +2001,7 @@ PLATFORM = _dict(
         "monitoring": MONITORING,
         "apps": Spec("list", items=APP, unique_key="name", default=[], check=_check_apps),
         "apps_prune": _bool(False),
+        "dr": DR,
     },
     required=True,
     rules=(_rule_platform,),
