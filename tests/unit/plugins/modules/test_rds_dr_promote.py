@@ -208,4 +208,9 @@ class NoRetry:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.client, name)
-        return lambda *args, aws_retry=False, **kwargs: method(*args, **kwargs)
+
+        def call(*args: Any, aws_retry: bool = False, **kwargs: Any) -> Any:
+            del aws_retry  # the stubbed client takes no retry flag
+            return method(*args, **kwargs)
+
+        return call
