@@ -27,6 +27,9 @@ PLATFORM: dict[str, Any] = dict(
     # The network layer is only a prerequisite here: the smallest one that applies quickly.
     network=dict(LOCAL["network"], nat="none", flow_logs={"enabled": False}),
     eks=None,
+    # Without a cluster: no apps and no (in-cluster) monitoring, which need one.
+    apps=[],
+    monitoring=None,
     kms_keys=[{"name": "analytics", "description": "Analytics data"}],
     buckets=[
         {

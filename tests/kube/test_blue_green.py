@@ -512,7 +512,9 @@ def test_playbook_releases_by_app_name_and_version(
     )
     assert planned.rc == 0 and planned.changed == 1
     plan = planned.result("Release the version of shop")["plan"]
-    assert plan[0] == "deploy registry.example.com/shop:1.1.0 to shop-green (2 replicas)"
+    # The app's blue_green.preview_replicas (schema default 1) first, full size before the switch.
+    assert plan[0] == "deploy registry.example.com/shop:1.1.0 to shop-green (1 replicas)"
+    assert "scale shop-green to 2" in plan, plan
     assert selector_slot(core, namespace) == "blue"
     assert not exists(lambda: apps.read_namespaced_deployment(f"{APP}-green", namespace))
 
