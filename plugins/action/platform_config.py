@@ -4,6 +4,11 @@
 The validation is pure Python and needs nothing from the managed host, so running it here saves
 the module round trip (about a second per play); the module of the same name holds the docs and
 is the fallback. Both build their result with ``module_utils.config.result_for``.
+
+A valid config is returned whole (the roles need every value) but hidden from the output, as
+``no_log`` would: it holds secrets such as HTTPS alert endpoints with an integration key, and any
+``-v`` would print them. A failure stays visible: its messages name key paths and never quote a
+value that may be a secret.
 """
 
 from __future__ import annotations
@@ -28,4 +33,6 @@ class ActionModule(ActionBase):
         del tmp  # no remote temp dir is ever used
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         result.update(result_for(args["config"]))
+        if not result.get("failed"):
+            result["_ansible_no_log"] = True
         return result

@@ -12,15 +12,19 @@ when ``errors`` is empty.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 ROOT = "platform"
 
 _MISSING = object()
+
+# What a message shows instead of a value below a sensitive spec (Spec.sensitive).
+HIDDEN = "(value hidden)"
 
 # CloudWatch Logs PutRetentionPolicy accepts only these values (days).
 LOG_RETENTION_DAYS = (
@@ -149,6 +153,9 @@ class Context:
         self.errors: list[str] = []
         self._bad: set[str] = set()
         self.root: dict[str, Any] = {}
+        # Every string found below a sensitive spec (what a module must mask in its output).
+        self.secrets: set[str] = set()
+        self._hiding = 0
 
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
@@ -161,6 +168,38 @@ class Context:
                 if bad == path or bad.startswith((path + ".", path + "[")):
                     return False
         return True
+
+    @contextlib.contextmanager
+    def sensitive(self, value: Any) -> Iterator[None]:
+        """Below a sensitive spec: remember the value's strings and quote no value in messages."""
+        self.secrets.update(_strings(value))
+        self._hiding += 1
+        try:
+            yield
+        finally:
+            self._hiding -= 1
+
+    @property
+    def hiding(self) -> bool:
+        """True below a sensitive spec."""
+        return self._hiding > 0
+
+    def show(self, value: Any) -> str:
+        """``describe(value)``, or ``HIDDEN`` below a sensitive spec: the path still names it."""
+        return HIDDEN if self.hiding else describe(value)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """The non-empty strings in a raw value (mapping values, list items, the value itself)."""
+    if isinstance(value, str):
+        if value:
+            yield str(value)
+    elif isinstance(value, Mapping):
+        for sub in value.values():
+            yield from _strings(sub)
+    elif isinstance(value, (list, tuple)):
+        for sub in value:
+            yield from _strings(sub)
 
 
 Check = Callable[[Any, str, Context], None]
@@ -177,7 +216,9 @@ class Spec:
     (any mapping). ``default`` is a value or a callable ``(ctx, parent) -> value``; a field with
     neither ``required`` nor ``default`` is left out when absent. ``nullable`` accepts ``null``.
     ``check`` runs on a value that passed the type checks; ``rules`` run on a normalised dict
-    after all its fields, for cross-field constraints.
+    after all its fields, for cross-field constraints. ``sensitive`` marks a value that may hold a
+    secret (a URL with a token in it): no message quotes it or anything below it, only its key
+    path (checks and rules of such a spec quote values through ``ctx.show``).
     """
 
     kind: str
@@ -196,6 +237,7 @@ class Spec:
     values: Spec | None = None
     check: Check | None = None
     rules: tuple[Rule, ...] = field(default_factory=tuple)
+    sensitive: bool = False
 
 
 def normalise(spec: Spec, value: Any, path: str, ctx: Context) -> Any:
@@ -203,15 +245,23 @@ def normalise(spec: Spec, value: Any, path: str, ctx: Context) -> Any:
 
     Invalid values are returned as given; ``ctx.valid(path)`` tells callers whether to trust it.
     """
+    if not spec.sensitive:
+        return _normalise_value(spec, value, path, ctx)
+    with ctx.sensitive(value):
+        return _normalise_value(spec, value, path, ctx)
+
+
+def _normalise_value(spec: Spec, value: Any, path: str, ctx: Context) -> Any:
     if value is None and spec.nullable:
         return None
     if not _type_ok(spec.kind, value):
         hint = ""
-        if spec.kind == "str" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if spec.kind == "str" and number and not ctx.hiding:
             hint = f' (quote it: "{value}")'
         ctx.error(
             path,
-            f"{describe(value)} is {_type_name(value)}, expected {_KIND_NAMES[spec.kind]}{hint}",
+            f"{ctx.show(value)} is {_type_name(value)}, expected {_KIND_NAMES[spec.kind]}{hint}",
         )
         return value
     if spec.kind == "dict" and (spec.fields is not None or spec.values is not None):
@@ -249,10 +299,10 @@ def _type_ok(kind: str, value: Any) -> bool:
 def _check_scalar(spec: Spec, value: Any, path: str, ctx: Context) -> None:
     if spec.choices is not None and value not in spec.choices:
         options = ", ".join(str(c) for c in spec.choices)
-        ctx.error(path, f"{describe(value)} is not one of: {options}")
+        ctx.error(path, f"{ctx.show(value)} is not one of: {options}")
         return
     if spec.pattern is not None and not re.fullmatch(spec.pattern, value):
-        ctx.error(path, f"{describe(value)} is not {spec.expect or 'matching ' + spec.pattern}")
+        ctx.error(path, f"{ctx.show(value)} is not {spec.expect or 'matching ' + spec.pattern}")
         return
     if spec.kind == "int":
         low, high = spec.minimum, spec.maximum
@@ -263,7 +313,7 @@ def _check_scalar(spec: Spec, value: Any, path: str, ctx: Context) -> None:
                 expected = f"at most {high}"
             else:
                 expected = f"between {low} and {high}"
-            ctx.error(path, f"{describe(value)} is out of range, expected {expected}")
+            ctx.error(path, f"{ctx.show(value)} is out of range, expected {expected}")
 
 
 def _normalise_dict(spec: Spec, value: Mapping, path: str, ctx: Context) -> dict:
@@ -318,9 +368,9 @@ def _copy(value: Any) -> Any:
 def _normalise_list(spec: Spec, value: list | tuple, path: str, ctx: Context) -> list:
     count = len(value)
     if spec.minimum is not None and count < spec.minimum:
-        ctx.error(path, f"{describe(value)} has {count} items, expected at least {spec.minimum}")
+        ctx.error(path, f"{ctx.show(value)} has {count} items, expected at least {spec.minimum}")
     if spec.maximum is not None and count > spec.maximum:
-        ctx.error(path, f"{describe(value)} has {count} items, expected at most {spec.maximum}")
+        ctx.error(path, f"{ctx.show(value)} has {count} items, expected at most {spec.maximum}")
     result = []
     for index, sub in enumerate(value):
         sub_path = item(path, index)
@@ -346,7 +396,7 @@ def _normalise_list(spec: Spec, value: list | tuple, path: str, ctx: Context) ->
             except TypeError:  # unhashable (already reported as a type error)
                 continue
             if first != index:
-                ctx.error(sub_path, f"{describe(key)} is a duplicate of {item(path, first)}")
+                ctx.error(sub_path, f"{ctx.show(key)} is a duplicate of {item(path, first)}")
     return result
 
 
@@ -1375,11 +1425,13 @@ _TOPIC = _dict(
             unique=True,
             default=[],
         ),
+        # Webhook URLs commonly embed an integration key (PagerDuty, Opsgenie, Slack).
         "https": Spec(
             "list",
             items=_str(pattern=r"https://[^\s/]+(/\S*)?", expect="an https:// URL"),
             unique=True,
             default=[],
+            sensitive=True,
         ),
     },
     default={},
@@ -1828,8 +1880,9 @@ APP = _dict(
                 "keep_previous": _bool(False),
                 # The blue_green module's pre_analysis / post_analysis options, passed as given
                 # (the module validates them); a failed post-promotion analysis rolls back.
-                "pre_analysis": Spec("dict", default={}),
-                "post_analysis": Spec("dict", default={}),
+                # Their URLs may carry credentials (https://user:password@prometheus...).
+                "pre_analysis": Spec("dict", default={}, sensitive=True),
+                "post_analysis": Spec("dict", default={}, sensitive=True),
             },
             default={},
         ),
@@ -2128,13 +2181,23 @@ def validate_platform(raw: Any) -> tuple[dict[str, Any], list[str]]:
     one message per problem (``<key path>: <value> <what is wrong / expected>``) and ``config`` is
     a partial best effort that must not be used.
     """
+    config, ctx = _validate(raw)
+    return config, ctx.errors
+
+
+def secret_values(raw: Any) -> set[str]:
+    """Every string of ``raw`` at a key that may hold a secret (``Spec.sensitive``), valid or not:
+    what a module must add to its ``no_log_values``."""
+    return _validate(raw)[1].secrets
+
+
+def _validate(raw: Any) -> tuple[dict[str, Any], Context]:
     ctx = Context()
     if raw is None:
-        return {}, [f"{ROOT}: is required, expected a mapping"]
+        ctx.error(ROOT, "is required, expected a mapping")
+        return {}, ctx
     config = normalise(PLATFORM, raw, ROOT, ctx)
-    if not isinstance(config, dict):
-        return {}, ctx.errors
-    return config, ctx.errors
+    return (config if isinstance(config, dict) else {}), ctx
 
 
 # --- Shared by the module and the action plugin -------------------------------------------------

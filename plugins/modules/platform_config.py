@@ -18,6 +18,12 @@ description:
     C(changed=false).
   - An action plugin of the same name runs the same validation on the controller, so no module is
     shipped to a host; this module is the fallback and the documentation.
+  - Some keys may hold a secret (C(monitoring.topics.<severity>.https) endpoints often embed an
+    integration key; the URLs of C(apps[].blue_green.pre_analysis) and C(post_analysis) may carry
+    credentials). Error messages name their key path but never quote their value.
+  - The action plugin returns a valid config whole but hidden from the output at every verbosity,
+    as C(no_log) would (the registered result keeps every value); failures stay visible. This
+    module cannot hide its result, so it masks those values in its result and invocation instead.
 author:
   - Plinth engineering (!UNKNOWN)
 options:
@@ -69,6 +75,8 @@ config:
     - C(network.subnets) holds the subnet plan instead of the per-tier overrides.
     - Sections reserved for later layers (C(databases), C(caches), C(buckets), C(monitoring),
       C(apps)) are returned as given.
+    - From this module (not the action plugin), the strings at keys that may hold a secret are
+      masked as Ansible masks C(no_log) values (C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER)).
   returned: success
   type: dict
   sample:
@@ -130,11 +138,15 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.plinth.platform.plugins.module_utils.config import (  # noqa: E402
     ARGUMENT_SPEC,
     result_for,
+    secret_values,
 )
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    # A module cannot hide its result as the action plugin does: mask the secrets instead, in the
+    # result and in its invocation, as Ansible masks no_log options.
+    module.no_log_values.update(secret_values(module.params["config"]))
     result = result_for(module.params["config"])
     if result.pop("failed", False):
         module.fail_json(**result)
