@@ -4,9 +4,8 @@
 """Helpers shared by the EKS modules and the IAM OIDC provider modules.
 
 ``EksResourceManager`` is the describe / wait / exit / tags / immutable-settings scaffolding of
-``eks_cluster`` and ``eks_nodegroup``; ``run_manager`` is the ``main()`` dispatch of every module
-with a manager class. The OIDC provider helpers live here because Plinth manages IAM OIDC
-providers only as the trust anchor for EKS service-account roles (IRSA).
+``eks_cluster`` and ``eks_nodegroup``. The OIDC provider helpers live here because Plinth manages
+IAM OIDC providers only as the trust anchor for EKS service-account roles (IRSA).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+    from botocore.exceptions import WaiterError
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -138,17 +137,6 @@ def describe_oidc_provider(client, arn: str) -> dict[str, Any] | None:
         "tags": boto3_tag_list_to_ansible_dict(provider.get("Tags") or []),
         "create_date": create_date.isoformat() if create_date else None,
     }
-
-
-def run_manager(module: Any, manager: Any, what: str) -> None:
-    """Run ``ensure_present`` or ``ensure_absent`` by ``state``; AWS errors fail the module."""
-    try:
-        if module.params["state"] == "present":
-            manager.ensure_present()
-        else:
-            manager.ensure_absent()
-    except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to manage {what}")
 
 
 class EksResourceManager:

@@ -157,6 +157,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 NotificationKey = tuple[str, str, float]
 
@@ -417,11 +418,7 @@ def main() -> None:
         compare_subscribers=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    manager = BudgetManager(module)
-    if module.params["state"] == "present":
-        manager.ensure_present()
-    else:
-        manager.ensure_absent()
+    run_manager(module, BudgetManager(module), f"budget {module.params['name']}")
 
 
 if __name__ == "__main__":

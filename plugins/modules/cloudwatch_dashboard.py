@@ -100,6 +100,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 
 def as_text(body: dict[str, Any] | None) -> str:
@@ -207,11 +208,7 @@ def main() -> None:
         body=dict(type="raw"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    manager = DashboardManager(module)
-    if module.params["state"] == "present":
-        manager.ensure_present()
-    else:
-        manager.ensure_absent()
+    run_manager(module, DashboardManager(module), f"dashboard {module.params['name']}")
 
 
 if __name__ == "__main__":

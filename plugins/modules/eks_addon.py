@@ -218,10 +218,10 @@ from ansible_collections.plinth.platform.plugins.module_utils.eks import (
     describe_addon_pod_identities,
     normalize_addon,
     parse_configuration,
-    run_manager,
     serialize_configuration,
     sort_pod_identities,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 
 class EksAddonManager:

@@ -195,10 +195,8 @@ cluster:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.plinth.platform.plugins.module_utils.eks import (
-    EksResourceManager,
-    run_manager,
-)
+from ansible_collections.plinth.platform.plugins.module_utils.eks import EksResourceManager
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 

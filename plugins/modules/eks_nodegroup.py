@@ -269,10 +269,8 @@ nodegroup:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.plinth.platform.plugins.module_utils.eks import (
-    EksResourceManager,
-    run_manager,
-)
+from ansible_collections.plinth.platform.plugins.module_utils.eks import EksResourceManager
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 # EKS's update configuration when none is given (UpdateConfig in the EKS API Reference).
 DEFAULT_UPDATE_CONFIG = {"maxUnavailable": 1}

@@ -128,6 +128,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 # ModifyCacheParameterGroup: "A maximum of 20 parameters may be modified per request".
 MODIFY_BATCH = 20
@@ -311,11 +312,9 @@ def main() -> None:
         purge_parameters=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    manager = ParameterGroupManager(module)
-    if module.params["state"] == "present":
-        manager.ensure_present()
-    else:
-        manager.ensure_absent()
+    run_manager(
+        module, ParameterGroupManager(module), f"cache parameter group {module.params['name']}"
+    )
 
 
 if __name__ == "__main__":

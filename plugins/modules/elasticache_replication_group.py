@@ -424,6 +424,7 @@ from ansible_collections.plinth.platform.plugins.module_utils.elasticache import
     managed_attributes,
     normalize_replication_group,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 WAITER_DELAY = 15
 
@@ -911,11 +912,11 @@ def main() -> None:
         ],
         required_by={"auth_token_update_strategy": "auth_token"},
     )
-    manager = ReplicationGroupManager(module)
-    if module.params["state"] == "present":
-        manager.ensure_present()
-    else:
-        manager.ensure_absent()
+    run_manager(
+        module,
+        ReplicationGroupManager(module),
+        f"replication group {module.params['replication_group_id']}",
+    )
 
 
 if __name__ == "__main__":

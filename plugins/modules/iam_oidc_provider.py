@@ -142,8 +142,8 @@ from ansible_collections.plinth.platform.plugins.module_utils.eks import (
     describe_oidc_provider,
     find_oidc_provider_arn,
     oidc_provider_path,
-    run_manager,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 
 def diff_view(provider: dict) -> dict:
