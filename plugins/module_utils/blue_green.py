@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.urls import open_url
@@ -65,6 +65,20 @@ ANALYSIS_OPTIONS: dict[str, Any] = dict(
         ),
     ),
 )
+
+
+def url_passwords(*analyses: dict[str, Any] | None) -> set[str]:
+    """Passwords embedded in analysis URLs (``user:password@host``), for ``no_log_values``.
+
+    Only the password is hidden, so results still name which check ran against which host.
+    """
+    urls: list[str] = []
+    for analysis in analyses:
+        analysis = analysis or {}
+        urls += [check["url"] for check in analysis.get("http_checks") or []]
+        if analysis.get("prometheus"):
+            urls.append(analysis["prometheus"]["url"])
+    return {password for password in (urlsplit(url).password for url in urls) if password}
 
 
 class BlueGreenError(Exception):

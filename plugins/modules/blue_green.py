@@ -143,7 +143,9 @@ options:
         default: []
         suboptions:
           url:
-            description: The URL (for example the preview Service's in-cluster address).
+            description:
+              - The URL (for example the preview Service's in-cluster address).
+              - A password in the URL (V(https://user:password@host/)) is hidden from the output.
             type: str
             required: true
           expected_status:
@@ -177,7 +179,9 @@ options:
         type: dict
         suboptions:
           url:
-            description: Base URL of the Prometheus server.
+            description:
+              - Base URL of the Prometheus server.
+              - A password in the URL (V(https://user:password@host/)) is hidden from the output.
             type: str
             required: true
           query:
@@ -366,6 +370,7 @@ from ansible_collections.plinth.platform.plugins.module_utils.blue_green import 
     run_analysis,
     slot_readiness,
     slot_summary,
+    url_passwords,
 )
 
 POLL_SECONDS = 0.25
@@ -785,6 +790,10 @@ def main() -> None:
     argument_spec.update(AUTH_ARG_SPEC)
     module = AnsibleK8SModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
+    # AnsibleK8SModule wraps the AnsibleModule that owns no_log_values.
+    module._module.no_log_values.update(
+        url_passwords(params["pre_analysis"], params["post_analysis"])
+    )
     for key in (
         "replicas",
         "preview_replicas",

@@ -92,7 +92,9 @@ options:
         default: []
         suboptions:
           url:
-            description: The URL.
+            description:
+              - The URL.
+              - A password in the URL (V(https://user:password@host/)) is hidden from the output.
             type: str
             required: true
           expected_status:
@@ -125,7 +127,9 @@ options:
         type: dict
         suboptions:
           url:
-            description: Base URL of the Prometheus server.
+            description:
+              - Base URL of the Prometheus server.
+              - A password in the URL (V(https://user:password@host/)) is hidden from the output.
             type: str
             required: true
           query:
@@ -229,6 +233,7 @@ from ansible_collections.plinth.platform.plugins.module_utils.blue_green import 
     other_slot,
     run_analysis,
     share,
+    url_passwords,
     weight_steps,
     weighted_actions,
 )
@@ -361,6 +366,7 @@ def main() -> None:
         analysis=dict(type="dict", options=ANALYSIS_OPTIONS),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module.no_log_values.update(url_passwords(module.params["analysis"]))
     if any(not 0 < s <= 100 for s in module.params["steps"]):
         module.fail_json(msg="steps must be percentages within 1-100")
 

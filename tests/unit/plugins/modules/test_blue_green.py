@@ -250,6 +250,38 @@ def test_blue_green_refuses_bad_arguments_before_any_api_call(run_module) -> Non
     assert result["failed"] and "success_ratio within 0-1" in result["msg"]
 
 
+def test_url_passwords_finds_only_embedded_passwords() -> None:
+    pre = {"http_checks": [{"url": "https://ops:pw-1@a.example/health"}, {"url": "http://b/"}]}
+    post = {"prometheus": {"url": "http://reader:pw-2@prom:9090", "query": "up"}}
+    assert bg.url_passwords(pre, post, None) == {"pw-1", "pw-2"}
+    assert bg.url_passwords({"http_checks": [{"url": "https://user@a/"}]}) == set()
+
+
+def test_analysis_url_password_never_in_the_result(run_module) -> None:
+    url = "https://ops:Hunter2-secret@checks.example/health"
+    args = {
+        "kubeconfig": "/nonexistent/kubeconfig",
+        "name": "api",
+        "namespace": "ns",
+        "image": "repo/api",
+        "version": "1.0",
+        "replicas": -1,
+        "post_analysis": {"http_checks": [{"url": url}]},
+    }
+    result = run_module(blue_green, args)
+    assert result["failed"] and "checks.example" in json.dumps(result)
+    assert "Hunter2-secret" not in json.dumps(result)
+    alb_args = {
+        "listener_arn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/x/1/2",
+        "target_groups": {"blue": "b", "green": "g"},
+        "slot": "green",
+        "steps": [0],
+        "analysis": {"prometheus": {"url": "http://r:Hunter2-secret@prom:9090", "query": "up"}},
+    }
+    result = run_module(blue_green_alb, alb_args)
+    assert result["failed"] and "Hunter2-secret" not in json.dumps(result)
+
+
 def test_blue_green_alb_check_mode_writes_nothing(run_module, aws_moto) -> None:
     ec2, elb = boto3.client("ec2", "us-east-1"), boto3.client("elbv2", "us-east-1")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
