@@ -20,6 +20,16 @@ def network(ec2: Any) -> tuple[str, list[str]]:
     return vpc_id, subnets
 
 
+def west_network(ec2: Any) -> tuple[str, list[str]]:
+    """A VPC with two subnets in us-west-2 (ec2 must be a us-west-2 client)."""
+    vpc_id = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
+        for cidr, az in (("10.1.1.0/24", "us-west-2a"), ("10.1.2.0/24", "us-west-2b"))
+    ]
+    return vpc_id, subnets
+
+
 def create_db(rds: Any, name: str, **extra: Any) -> dict[str, Any]:
     return rds.create_db_instance(
         DBInstanceIdentifier=name,

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.helpers import FAST_WAIT, create_db, create_replication_group
+from tests.emulator.helpers import (
+    FAST_WAIT,
+    create_db,
+    create_replication_group,
+    west_network,
+)
 
 
 def describe_db(rds: Any, name: str) -> dict[str, Any]:
@@ -57,6 +62,22 @@ def test_deleting_a_cross_region_replica_unlinks_it(aws: Any) -> None:
     # moto 5.2.5 failed here (list.remove on the identifier of a replica listed by ARN).
     rds_west.delete_db_instance(DBInstanceIdentifier="remote", SkipFinalSnapshot=True)
     assert describe_db(rds, "source").get("ReadReplicaDBInstanceIdentifiers", []) == []
+
+
+def test_cross_region_replica_uses_the_subnet_group_of_its_own_region(aws: Any) -> None:
+    rds, rds_west = aws.client("rds"), aws.client("rds", region="us-west-2")
+    source_arn = create_db(rds, "source")["DBInstanceArn"]
+    vpc, subnets = west_network(aws.client("ec2", region="us-west-2"))
+    rds_west.create_db_subnet_group(
+        DBSubnetGroupName="west-only", DBSubnetGroupDescription="d", SubnetIds=subnets
+    )
+    rds_west.create_db_instance_read_replica(
+        DBInstanceIdentifier="remote",
+        SourceDBInstanceIdentifier=source_arn,
+        DBSubnetGroupName="west-only",
+    )
+    group = describe_db(rds_west, "remote")["DBSubnetGroup"]
+    assert (group["DBSubnetGroupName"], group["VpcId"]) == ("west-only", vpc)
 
 
 def test_promote_unknown_instance_is_not_found(aws: Any) -> None:

@@ -94,7 +94,6 @@ def dr(emulator: Any, kube: Any, kubeconfig: Path, tmp_path_factory: pytest.Temp
         run = run_playbook(playbook, endpoint_port=emulator.port, platform=PLATFORM, tmp_path=tmp)
         _ok(run)
     primary = _instance(emulator, HOME, PRIMARY)
-    _mirror_subnet_group(emulator, primary["DBSubnetGroup"]["DBSubnetGroupName"])
     core, apps = kube
     for ns in (APPS_NS, DRILL_NS):
         deploy_app(core, apps, ns, _url(primary["Endpoint"]["Address"]))
@@ -109,25 +108,6 @@ def dr(emulator: Any, kube: Any, kubeconfig: Path, tmp_path_factory: pytest.Temp
         "home_host": primary["Endpoint"]["Address"],
         "dr_host": _instance(emulator, DR, REPLICA)["Endpoint"]["Address"],
     }
-
-
-def _mirror_subnet_group(aws: Any, name: str) -> None:
-    """Moto gap: a cross-region read replica is a copy of its source that still believes it is in
-    the source's region, so CreateDBInstanceReadReplica in us-east-1 from a us-west-2 instance
-    looks DBSubnetGroupName up in us-west-2. Re-protection recreates the home instance in its own
-    subnet group (what real RDS does); an empty VPC's same-named group in the DR region lets moto
-    find it. Nothing is placed in it."""
-    ec2 = aws.client("ec2", DR)
-    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{i}.0/24", AvailabilityZone=f"{DR}{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in enumerate("ab")
-    ]
-    aws.client("rds", DR).create_db_subnet_group(
-        DBSubnetGroupName=name, DBSubnetGroupDescription="moto gap", SubnetIds=subnets
-    )
 
 
 def _ok(run: PlaybookRun) -> None:

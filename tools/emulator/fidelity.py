@@ -75,6 +75,20 @@ def _patch_rds() -> None:
 
     RDSBackend.promote_read_replica = promote_read_replica  # type: ignore[method-assign]
 
+    original_replica = RDSBackend.create_db_instance_read_replica
+
+    # CreateDBInstanceReadReplica (RDS API Reference), DBSubnetGroupName: "The specified DB subnet
+    # group must be in the same Amazon Web Services Region in which the operation is running."
+    # moto 5.2.5 copies the source instance and applies the request's parameters before the copy
+    # is moved to this region's backend, so for a cross-region replica it looked the subnet group
+    # up in the source's region: refused when only this region has it, wrong VPC when both do.
+    @functools.wraps(original_replica)
+    def create_db_instance_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        # moto applies the parameters in order: the backend (this region) first.
+        return original_replica(self, {"backend": self, **db_kwargs})
+
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica  # type: ignore[method-assign]
+
 
 def _patch_replica_lag() -> None:
     from moto.cloudwatch.models import MetricDatum
