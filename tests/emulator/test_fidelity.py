@@ -12,6 +12,7 @@ from tests.emulator.helpers import (
     FAST_WAIT,
     create_db,
     create_replication_group,
+    network,
     west_network,
 )
 
@@ -78,6 +79,17 @@ def test_cross_region_replica_uses_the_subnet_group_of_its_own_region(aws: Any) 
     )
     group = describe_db(rds_west, "remote")["DBSubnetGroup"]
     assert (group["DBSubnetGroupName"], group["VpcId"]) == ("west-only", vpc)
+    # Without a subnet group of its own region it has none, not the source region's.
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="home",
+        DBSubnetGroupDescription="d",
+        SubnetIds=network(aws.client("ec2"))[1],
+    )
+    home_arn = create_db(rds, "homed", DBSubnetGroupName="home")["DBInstanceArn"]
+    rds_west.create_db_instance_read_replica(
+        DBInstanceIdentifier="groupless", SourceDBInstanceIdentifier=home_arn
+    )
+    assert "DBSubnetGroup" not in describe_db(rds_west, "groupless")
 
 
 def test_promote_unknown_instance_is_not_found(aws: Any) -> None:

@@ -14,7 +14,13 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from tests.emulator.helpers import ROLE_ARN, create_db, create_replication_group, west_network
+from tests.emulator.helpers import (
+    ROLE_ARN,
+    create_db,
+    create_replication_group,
+    network,
+    west_network,
+)
 from tests.support.emulator_fixture import EmulatorHandle, _start
 
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -79,6 +85,19 @@ def test_cross_region_replica_looks_its_subnet_group_up_in_the_source_region(mot
             SourceDBInstanceIdentifier=arn,
             DBSubnetGroupName="west-only",
         )
+
+
+def test_cross_region_replica_keeps_the_source_regions_subnet_group(moto: Any) -> None:
+    rds = moto.client("rds")
+    subnets = network(moto.client("ec2"))[1]
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="home", DBSubnetGroupDescription="d", SubnetIds=subnets
+    )
+    arn = create_db(rds, "source", DBSubnetGroupName="home")["DBInstanceArn"]
+    replica = moto.client("rds", region="us-west-2").create_db_instance_read_replica(
+        DBInstanceIdentifier="remote", SourceDBInstanceIdentifier=arn
+    )["DBInstance"]
+    assert replica["DBSubnetGroup"]["DBSubnetGroupName"] == "home"
 
 
 def test_no_replica_lag_metric(moto: Any) -> None:

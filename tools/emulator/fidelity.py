@@ -82,10 +82,17 @@ def _patch_rds() -> None:
     # moto 5.2.5 copies the source instance and applies the request's parameters before the copy
     # is moved to this region's backend, so for a cross-region replica it looked the subnet group
     # up in the source's region: refused when only this region has it, wrong VPC when both do.
+    # Without DBSubnetGroupName the copy kept the source's group, of the other region; "if no DB
+    # subnet group is specified, then the new DB instance isn't created in a VPC": it has none.
     @functools.wraps(original_replica)
     def create_db_instance_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
         # moto applies the parameters in order: the backend (this region) first.
-        return original_replica(self, {"backend": self, **db_kwargs})
+        replica = original_replica(self, {"backend": self, **db_kwargs})
+        source = str(db_kwargs.get("source_db_instance_identifier") or "")
+        cross_region = source.startswith("arn:") and source.split(":")[3] != self.region_name
+        if cross_region and not db_kwargs.get("db_subnet_group_name"):
+            replica.__dict__.pop("db_subnet_group", None)
+        return replica
 
     RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica  # type: ignore[method-assign]
 
