@@ -13,7 +13,6 @@ from tests.emulator.helpers import (
     create_db,
     create_replication_group,
     network,
-    west_network,
 )
 
 
@@ -68,7 +67,7 @@ def test_deleting_a_cross_region_replica_unlinks_it(aws: Any) -> None:
 def test_cross_region_replica_uses_the_subnet_group_of_its_own_region(aws: Any) -> None:
     rds, rds_west = aws.client("rds"), aws.client("rds", region="us-west-2")
     source_arn = create_db(rds, "source")["DBInstanceArn"]
-    vpc, subnets = west_network(aws.client("ec2", region="us-west-2"))
+    vpc, subnets = network(aws.client("ec2", region="us-west-2"), "us-west-2")
     rds_west.create_db_subnet_group(
         DBSubnetGroupName="west-only", DBSubnetGroupDescription="d", SubnetIds=subnets
     )

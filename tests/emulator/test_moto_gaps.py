@@ -19,7 +19,6 @@ from tests.emulator.helpers import (
     create_db,
     create_replication_group,
     network,
-    west_network,
 )
 from tests.support.emulator_fixture import EmulatorHandle, _start
 
@@ -75,7 +74,7 @@ def test_cross_region_replica_looks_its_subnet_group_up_in_the_source_region(mot
     rds = moto.client("rds")
     rds_west = moto.client("rds", region="us-west-2", config=NO_RETRY)
     arn = create_db(rds, "source")["DBInstanceArn"]
-    subnets = west_network(moto.client("ec2", region="us-west-2"))[1]
+    subnets = network(moto.client("ec2", region="us-west-2"), "us-west-2")[1]
     rds_west.create_db_subnet_group(
         DBSubnetGroupName="west-only", DBSubnetGroupDescription="d", SubnetIds=subnets
     )
