@@ -88,7 +88,19 @@ def test_cross_region_replica_uses_the_subnet_group_of_its_own_region(aws: Any) 
     rds_west.create_db_instance_read_replica(
         DBInstanceIdentifier="groupless", SourceDBInstanceIdentifier=home_arn
     )
-    assert "DBSubnetGroup" not in describe_db(rds_west, "groupless")
+    groupless = describe_db(rds_west, "groupless")
+    assert "DBSubnetGroup" not in groupless
+    # Its security group is the default one of its own region's default VPC.
+    ec2_west = aws.client("ec2", region="us-west-2")
+    [vpc] = ec2_west.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    default = ec2_west.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )
+    [group_id] = [g["VpcSecurityGroupId"] for g in groupless["VpcSecurityGroups"]]
+    assert group_id in {g["GroupId"] for g in default["SecurityGroups"]}
 
 
 def test_promote_unknown_instance_is_not_found(aws: Any) -> None:

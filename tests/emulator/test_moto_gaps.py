@@ -92,11 +92,12 @@ def test_cross_region_replica_keeps_the_source_regions_subnet_group(moto: Any) -
     rds.create_db_subnet_group(
         DBSubnetGroupName="home", DBSubnetGroupDescription="d", SubnetIds=subnets
     )
-    arn = create_db(rds, "source", DBSubnetGroupName="home")["DBInstanceArn"]
+    source = create_db(rds, "source", DBSubnetGroupName="home")
     replica = moto.client("rds", region="us-west-2").create_db_instance_read_replica(
-        DBInstanceIdentifier="remote", SourceDBInstanceIdentifier=arn
+        DBInstanceIdentifier="remote", SourceDBInstanceIdentifier=source["DBInstanceArn"]
     )["DBInstance"]
     assert replica["DBSubnetGroup"]["DBSubnetGroupName"] == "home"
+    assert replica["VpcSecurityGroups"] == source["VpcSecurityGroups"]  # us-east-1 groups
 
 
 def test_no_replica_lag_metric(moto: Any) -> None:
