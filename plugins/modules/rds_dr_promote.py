@@ -87,6 +87,12 @@ options:
       - Seconds to wait for the promotion (and the Multi-AZ change) to complete.
     type: int
     default: 3600
+  poll_interval:
+    description:
+      - Seconds between two C(DescribeDBInstances) calls while waiting.
+    type: int
+    default: 5
+    version_added: "0.3.0"
   tags:
     description:
       - Tags to set on the promoted instance (for example C(plinth:role=primary)). Tags not listed
@@ -252,7 +258,7 @@ class PromotionManager:
         return None
 
     def wait(self, waiter_name: str) -> None:
-        delay = PROMOTED_WAITER["waiters"][waiter_name]["delay"]
+        delay = self.params["poll_interval"]
         waiter = create_waiter_with_client(
             waiter_name, WaiterModel(PROMOTED_WAITER), self.module.client("rds")
         )
@@ -506,6 +512,7 @@ def main() -> None:
         backup_retention_period=dict(type="int"),
         multi_az=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="int", default=5),
         tags=dict(type="dict", aliases=["resource_tags"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

@@ -215,7 +215,7 @@ def test_check_mode_changes_nothing(dr: dict) -> None:
         f"promote {REPLICA} with 7 days of backups",
         f"tag {REPLICA}: plinth:role",
     ]
-    assert {"Update DATABASE_URL in the Secrets", "Restart the Deployments"} <= {
+    assert "Update DATABASE_URL in the Secrets and restart the Deployments" in {
         name.split(" : ")[-1] for name in run.changed_tasks()
     }
     assert _instance(aws, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")
@@ -276,7 +276,10 @@ def test_forced_failover_flips_dns_repoints_and_restarts_apps(dr: dict) -> None:
     updated = report["apps"]["main"]["secrets_updated"]
     assert f"{APPS_NS}/api-env" in updated and f"{DRILL_NS}/api-env" not in updated
     assert f"{APPS_NS}/api" in report["apps"]["main"]["deployments_restarted"]
-    assert report["reprotection"]["main"]["created"]
+    reprotection = report["reprotection"]["main"]
+    assert reprotection["created"] and reprotection["status"] == "available"
+    assert [s["step"] for s in reprotection["timeline"]] == ["describe", "delete", "create"]
+    assert reprotection["final_snapshot"].startswith(f"{PRIMARY}-before-reprotect-")
     summary = next(dr["reports"].glob("dr-failover-*.md")).read_text()
     assert "FORCED past failed pre-checks: replica_lag" in summary
     assert all(f"| {step} |" in summary for step in STEPS)
@@ -293,8 +296,11 @@ def test_failover_rerun_changes_nothing(dr: dict) -> None:
 
 def test_failback_restores_the_original_direction(dr: dict) -> None:
     aws = dr["aws"]
-    run = _run(dr, "dr_failback.yml")
+    # Not waiting for the re-protection replica: its creation is started, the report says so.
+    run = _run(dr, "dr_failback.yml", extra_vars={"plinth_dr_reprotect_wait": False})
     _ok(run)
+    reprotection = _report(dr, "failback")["reprotection"]["main"]
+    assert reprotection["created"] and reprotection["plan"][-1].startswith(f"create {REPLICA} ")
     home = _instance(aws, HOME, PRIMARY)
     assert not home.get("ReadReplicaSourceDBInstanceIdentifier")
     assert (
