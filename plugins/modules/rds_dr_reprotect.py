@@ -268,16 +268,19 @@ class ReprotectManager:
         ) == (source_id, source_region)
         if replicates:
             self.result["already_protected"] = True
+            if self.params["wait"] and current.get("DBInstanceStatus") != "available":
+                # A previous run did not wait (or was interrupted): wait now.
+                with self.timeline.step("wait"):
+                    self.wait("db_instance_available")
+                current = self.describe()
         else:
-            self.replace(current, source_region, source_arn)
-            current = None if self.module.check_mode else self.describe()
-        if current and self.params["wait"] and current.get("DBInstanceStatus") != "available":
-            with self.timeline.step("wait"):
-                self.wait("db_instance_available")
-            current = self.describe()
+            current = self.replace(current, source_region, source_arn)
         self.finish(current)
 
-    def replace(self, current: dict[str, Any] | None, source_region: str, arn: str) -> None:
+    def replace(
+        self, current: dict[str, Any] | None, source_region: str, arn: str
+    ) -> dict[str, Any] | None:
+        """Delete what is there (unless already deleting), then create the replica."""
         deleting = current is not None and current.get("DBInstanceStatus") == "deleting"
         plan = self.result["plan"]
         snapshot = None
@@ -294,39 +297,45 @@ class ReprotectManager:
         if current is not None:
             plan.append(f"wait until {self.identifier} is deleted")
         plan.append(f"create {self.identifier} as a read replica of {arn}")
+        if self.params["wait"]:
+            plan.append(f"wait until {self.identifier} is available")
         self.result["changed"] = True
         if self.module.check_mode:
-            return
+            return None
         settings = replica_settings(current or {}, self.params)
-        if current is not None and not deleting:
-            self.delete(current, snapshot)
         if current is not None:
             with self.timeline.step("delete"):
+                if not deleting:
+                    self.delete(current, snapshot)
                 self.wait("db_instance_deleted")
-        self.create(settings, source_region, arn)
+        with self.timeline.step("create"):
+            created = self.create(settings, source_region, arn)
+            if self.params["wait"]:
+                self.wait("db_instance_available")
+                created = self.describe() or created
+        return created
 
     def delete(self, current: dict[str, Any], snapshot: str | None) -> None:
-        with self.timeline.step("delete"):
-            if current.get("DeletionProtection"):
-                self.call(
-                    f"Failed to turn deletion protection off on {self.identifier}",
-                    "modify_db_instance",
-                    DBInstanceIdentifier=self.identifier,
-                    DeletionProtection=False,
-                    ApplyImmediately=True,
-                )
-            params: dict[str, Any] = (
-                {"FinalDBSnapshotIdentifier": snapshot} if snapshot else {"SkipFinalSnapshot": True}
-            )
+        if current.get("DeletionProtection"):
             self.call(
-                f"Failed to delete {self.identifier}",
-                "delete_db_instance",
+                f"Failed to turn deletion protection off on {self.identifier}",
+                "modify_db_instance",
                 DBInstanceIdentifier=self.identifier,
-                **params,
+                DeletionProtection=False,
+                ApplyImmediately=True,
             )
+        params: dict[str, Any] = (
+            {"FinalDBSnapshotIdentifier": snapshot} if snapshot else {"SkipFinalSnapshot": True}
+        )
+        self.call(
+            f"Failed to delete {self.identifier}",
+            "delete_db_instance",
+            DBInstanceIdentifier=self.identifier,
+            **params,
+        )
         self.result.update(deleted=True, final_snapshot=snapshot)
 
-    def create(self, settings: dict[str, Any], source_region: str, arn: str) -> None:
+    def create(self, settings: dict[str, Any], source_region: str, arn: str) -> dict[str, Any]:
         params: dict[str, Any] = {
             "DBInstanceIdentifier": self.identifier,
             "SourceDBInstanceIdentifier": arn,
@@ -343,13 +352,13 @@ class ReprotectManager:
             params.pop("DBSubnetGroupName", None)
         if self.params["tags"]:
             params["Tags"] = ansible_dict_to_boto3_tag_list(self.params["tags"])
-        with self.timeline.step("create"):
-            self.call(
-                f"Failed to create {self.identifier} as a replica of {arn}",
-                "create_db_instance_read_replica",
-                **params,
-            )
+        created = self.call(
+            f"Failed to create {self.identifier} as a replica of {arn}",
+            "create_db_instance_read_replica",
+            **params,
+        )
         self.result["created"] = True
+        return dict(created["DBInstance"])
 
     def finish(self, instance: dict[str, Any] | None) -> None:
         endpoint = (instance or {}).get("Endpoint") or {}

@@ -48,6 +48,7 @@ def test_check_mode_plans_and_changes_nothing(aws_moto: None, run_module: Any) -
     assert result["plan"][2:] == [
         "wait until db is deleted",
         f"create db as a read replica of {arn}",
+        "wait until db is available",
     ]
     assert result["diff"]["before"] == {"read_replica_of_source": False}
     home = boto3.client("rds", region_name=HOME).describe_db_instances()["DBInstances"]
@@ -68,7 +69,7 @@ def test_replaces_the_old_primary_then_no_change(aws_moto: None, run_module: Any
     assert replica["ReadReplicaSourceDBInstanceIdentifier"] == arn
     assert replica["DBInstanceClass"] == "db.t4g.medium"
     assert {"Key": "plinth:role", "Value": "dr-replica"} in replica["TagList"]
-    assert [s["step"] for s in result["timeline"]] == ["describe", "delete", "delete", "create"]
+    assert [s["step"] for s in result["timeline"]] == ["describe", "delete", "create"]
 
     again = run_module(rds_dr_reprotect, _args(arn), check_mode=True)
     assert not again["changed"] and again["already_protected"] and again["plan"] == []
@@ -81,6 +82,7 @@ def test_source_by_identifier_without_waiting(aws_moto: None, run_module: Any) -
     args = _args("db-dr", source_region=DR, wait=False, final_snapshot=False)
     result = run_module(rds_dr_reprotect, args)
     assert result["created"] and result["final_snapshot"] is None
+    assert result["plan"][-1] == f"create db as a read replica of {arn}"  # no wait
     assert "delete db without a final snapshot" in result["plan"]
     replica = boto3.client("rds", region_name=HOME).describe_db_instances()["DBInstances"][0]
     assert replica["ReadReplicaSourceDBInstanceIdentifier"] == arn
