@@ -274,6 +274,14 @@ class Timeline:
         finally:
             self._waited += time.time() - begin
 
+    def wait(self, waiter: Any, identifier: str, timeout: int, delay: int) -> None:
+        """Run a DB instance waiter polling every ``delay`` s, counted as time waiting on AWS."""
+        with self.waiting():
+            waiter.wait(
+                DBInstanceIdentifier=identifier,
+                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, timeout // delay)},
+            )
+
     @property
     def total_seconds(self) -> float:
         return round(time.time() - self.started, 3)

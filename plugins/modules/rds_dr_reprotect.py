@@ -228,17 +228,11 @@ class ReprotectManager:
         return None
 
     def wait(self, waiter_name: str) -> None:
-        delay = self.params["poll_interval"]
         waiter = self.module.client("rds").get_waiter(waiter_name)
         try:
-            with self.timeline.waiting():
-                waiter.wait(
-                    DBInstanceIdentifier=self.identifier,
-                    WaiterConfig={
-                        "Delay": delay,
-                        "MaxAttempts": max(1, self.params["wait_timeout"] // delay),
-                    },
-                )
+            self.timeline.wait(
+                waiter, self.identifier, self.params["wait_timeout"], self.params["poll_interval"]
+            )
         except botocore.exceptions.WaiterError as e:
             self.fail(e, f"Timed out or failed waiting for {self.identifier} ({waiter_name})")
 
