@@ -23,6 +23,7 @@ description:
   - All record changes go in one C(ChangeResourceRecordSets) batch (C(UPSERT)), sent only when a
     record differs, and the module waits until Route 53 reports the change C(INSYNC).
   - A missing public hosted zone is created; a private one must exist.
+  - Route 53 is global - O(region) only selects the endpoint the client signs for.
   - Check mode returns the changes it would make; diff mode shows the records before and after.
 author: Plinth engineering (!UNKNOWN)
 options:
@@ -113,6 +114,7 @@ options:
     default: 5
 extends_documentation_fragment:
   - amazon.aws.common.modules
+  - amazon.aws.region.modules
   - amazon.aws.boto3
 """
 
