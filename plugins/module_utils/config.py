@@ -1979,11 +1979,14 @@ DR = _dict(
         ),
         "fence": _bool(True),
         "reprotect": _bool(True),
+        # false: re-protection starts the replica's creation and the report says it is in progress.
+        "reprotect_wait": _bool(True),
         "multi_az_after_promotion": Spec("bool", default=_default_when_production),
         # null: the database's backup_retention_days.
         "backup_retention": _int(minimum=1, maximum=35, nullable=True, default=None),
         "check_pending_maintenance": _bool(True),
         "wait_timeout": _int(minimum=60, default=3600),
+        "poll_interval": _int(minimum=1, maximum=60, default=5),
         "route53": DR_ROUTE53,
         "repoint_apps": _bool(True),
         "drill": _dict(

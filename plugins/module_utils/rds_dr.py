@@ -208,6 +208,39 @@ def blocking_failures(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in results if r["blocking"] and r["passed"] is False]
 
 
+# Settings a re-protection replica takes from the instance it replaces, unless given:
+# (CreateDBInstanceReadReplica parameter, module option, how to read it from DescribeDBInstances).
+REPLICA_SETTINGS = (
+    ("DBInstanceClass", "db_instance_class", lambda i: i.get("DBInstanceClass")),
+    (
+        "DBSubnetGroupName",
+        "db_subnet_group_name",
+        lambda i: (i.get("DBSubnetGroup") or {}).get("DBSubnetGroupName"),
+    ),
+    (
+        "VpcSecurityGroupIds",
+        "vpc_security_group_ids",
+        lambda i: [g["VpcSecurityGroupId"] for g in i.get("VpcSecurityGroups") or []] or None,
+    ),
+    ("KmsKeyId", "kms_key_id", lambda i: i.get("KmsKeyId")),
+    (
+        "DBParameterGroupName",
+        "db_parameter_group_name",
+        lambda i: next(iter(i.get("DBParameterGroups") or []), {}).get("DBParameterGroupName"),
+    ),
+)
+
+
+def replica_settings(replaced: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """CreateDBInstanceReadReplica parameters: each option given, else the replaced instance's."""
+    settings = {}
+    for parameter, option, read in REPLICA_SETTINGS:
+        value = options.get(option) or read(replaced)
+        if value:
+            settings[parameter] = value
+    return settings
+
+
 def _iso(epoch: float) -> str:
     return datetime.datetime.fromtimestamp(epoch, datetime.UTC).isoformat(timespec="milliseconds")
 
@@ -240,6 +273,14 @@ class Timeline:
             yield
         finally:
             self._waited += time.time() - begin
+
+    def wait(self, waiter: Any, identifier: str, timeout: int, delay: int) -> None:
+        """Run a DB instance waiter polling every ``delay`` s, counted as time waiting on AWS."""
+        with self.waiting():
+            waiter.wait(
+                DBInstanceIdentifier=identifier,
+                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, timeout // delay)},
+            )
 
     @property
     def total_seconds(self) -> float:

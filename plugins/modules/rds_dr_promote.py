@@ -87,6 +87,12 @@ options:
       - Seconds to wait for the promotion (and the Multi-AZ change) to complete.
     type: int
     default: 3600
+  poll_interval:
+    description:
+      - Seconds between two C(DescribeDBInstances) calls while waiting.
+    type: int
+    default: 5
+    version_added: "0.3.0"
   tags:
     description:
       - Tags to set on the promoted instance (for example C(plinth:role=primary)). Tags not listed
@@ -252,19 +258,13 @@ class PromotionManager:
         return None
 
     def wait(self, waiter_name: str) -> None:
-        delay = PROMOTED_WAITER["waiters"][waiter_name]["delay"]
         waiter = create_waiter_with_client(
             waiter_name, WaiterModel(PROMOTED_WAITER), self.module.client("rds")
         )
         try:
-            with self.timeline.waiting():
-                waiter.wait(
-                    DBInstanceIdentifier=self.identifier,
-                    WaiterConfig={
-                        "Delay": delay,
-                        "MaxAttempts": max(1, self.params["wait_timeout"] // delay),
-                    },
-                )
+            self.timeline.wait(
+                waiter, self.identifier, self.params["wait_timeout"], self.params["poll_interval"]
+            )
         except botocore.exceptions.WaiterError as e:
             self.fail(e, f"Timed out or failed waiting for {self.identifier} ({waiter_name})")
 
@@ -506,6 +506,7 @@ def main() -> None:
         backup_retention_period=dict(type="int"),
         multi_az=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="int", default=5),
         tags=dict(type="dict", aliases=["resource_tags"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

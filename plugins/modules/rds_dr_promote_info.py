@@ -35,6 +35,18 @@ options:
       - Whether to query C(DescribePendingMaintenanceActions).
     type: bool
     default: true
+  peer_db_instance_identifier:
+    description:
+      - Also describe this instance in O(peer_region) - the one a promotion takes over from (the
+        old primary), returned in RV(peer). Its region may be the one that is down - a failure to
+        read it is reported in RV(peer), not an error.
+    type: str
+    version_added: "0.3.0"
+  peer_region:
+    description:
+      - The region of O(peer_db_instance_identifier). Defaults to O(region).
+    type: str
+    version_added: "0.3.0"
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -104,9 +116,16 @@ instance:
   description: The DB instance as C(DescribeDBInstances) reports it, in snake_case.
   returned: when the instance exists
   type: dict
+peer:
+  description:
+    - O(peer_db_instance_identifier) - C(reachable) (false with C(error) when it could not be
+      read), C(exists), C(is_replica), C(source), C(endpoint) and C(instance) as above.
+  returned: when O(peer_db_instance_identifier) is given
+  type: dict
 """
 
 import contextlib
+from typing import Any
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
@@ -126,44 +145,70 @@ from ansible_collections.plinth.platform.plugins.module_utils.rds_dr import (
 )
 
 
+def describe_state(rds: Any, identifier: str, region: str) -> dict[str, Any]:
+    """What an instance is: exists, replica of what, status, endpoint."""
+    instance = describe_instance(rds, identifier)
+    if instance is None:
+        return {"exists": False, "is_replica": False, "source": {}}
+    replica = is_replica(instance)
+    source_id, source_region = parse_source(
+        instance.get("ReadReplicaSourceDBInstanceIdentifier"), region
+    )
+    endpoint = instance.get("Endpoint") or {}
+    return {
+        "exists": True,
+        "is_replica": replica,
+        "status": instance.get("DBInstanceStatus"),
+        "replication_status": replication_status(instance),
+        "source": {"db_instance_identifier": source_id, "region": source_region} if replica else {},
+        "endpoint": {"address": endpoint.get("Address"), "port": endpoint.get("Port")},
+        "instance": instance,
+    }
+
+
+def describe_peer(module: AnsibleAWSModule, retry: Any) -> dict[str, Any]:
+    region = module.params["peer_region"] or module.region
+    try:
+        rds = module.client("rds", retry_decorator=retry, region=region)
+        peer = describe_state(rds, module.params["peer_db_instance_identifier"], region)
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+        return {"reachable": False, "exists": False, "is_replica": False, "error": str(e)}
+    if "instance" in peer:
+        peer["instance"] = camel_dict_to_snake_dict(peer["instance"])
+    return {"reachable": True, **peer}
+
+
 def main() -> None:
     argument_spec = dict(
         db_instance_identifier=dict(type="str", required=True),
         max_lag_seconds=dict(type="int", default=300),
         check_pending_maintenance=dict(type="bool", default=True),
+        peer_db_instance_identifier=dict(type="str"),
+        peer_region=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     identifier = module.params["db_instance_identifier"]
     retry = AWSRetry.jittered_backoff()
     rds = module.client("rds", retry_decorator=retry)
+    peer = (
+        {"peer": describe_peer(module, retry)}
+        if module.params["peer_db_instance_identifier"]
+        else {}
+    )
     try:
-        instance = describe_instance(rds, identifier)
-        if instance is None:
-            module.exit_json(
-                changed=False, exists=False, is_replica=False, source={}, checks=[], ready=False
-            )
-        replica = is_replica(instance)
-        source_id, source_region = parse_source(
-            instance.get("ReadReplicaSourceDBInstanceIdentifier"), module.region
-        )
+        state = describe_state(rds, identifier, module.region)
+        if not state["exists"]:
+            module.exit_json(changed=False, checks=[], ready=False, **state, **peer)
+        instance = state.pop("instance")
         result = {
             "changed": False,
-            "exists": True,
-            "is_replica": replica,
-            "status": instance.get("DBInstanceStatus"),
-            "replication_status": replication_status(instance),
-            "source": (
-                {"db_instance_identifier": source_id, "region": source_region} if replica else {}
-            ),
-            "endpoint": {
-                "address": (instance.get("Endpoint") or {}).get("Address"),
-                "port": (instance.get("Endpoint") or {}).get("Port"),
-            },
+            **state,
             "instance": camel_dict_to_snake_dict(instance),
             "checks": [],
             "ready": False,
+            **peer,
         }
-        if replica:
+        if state["is_replica"]:
             lag = replica_lag(module.client("cloudwatch", retry_decorator=retry), identifier)
             maintenance = (
                 pending_maintenance(rds, instance["DBInstanceArn"])

@@ -10,12 +10,13 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/plinth-test"
 FAST_WAIT = {"Delay": 1, "MaxAttempts": 60}
 
 
-def network(ec2: Any) -> tuple[str, list[str]]:
-    """A VPC with two subnets in different AZs; returns (vpc_id, subnet_ids)."""
+def network(ec2: Any, region: str = "us-east-1") -> tuple[str, list[str]]:
+    """A VPC with two subnets in different AZs of ``region`` (that of the ec2 client);
+    returns (vpc_id, subnet_ids)."""
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     subnets = [
         ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=az)["Subnet"]["SubnetId"]
-        for cidr, az in (("10.0.1.0/24", "us-east-1a"), ("10.0.2.0/24", "us-east-1b"))
+        for cidr, az in (("10.0.1.0/24", f"{region}a"), ("10.0.2.0/24", f"{region}b"))
     ]
     return vpc_id, subnets
 

@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.helpers import FAST_WAIT, create_db, create_replication_group
+from tests.emulator.helpers import (
+    FAST_WAIT,
+    create_db,
+    create_replication_group,
+    network,
+)
 
 
 def describe_db(rds: Any, name: str) -> dict[str, Any]:
@@ -57,6 +62,45 @@ def test_deleting_a_cross_region_replica_unlinks_it(aws: Any) -> None:
     # moto 5.2.5 failed here (list.remove on the identifier of a replica listed by ARN).
     rds_west.delete_db_instance(DBInstanceIdentifier="remote", SkipFinalSnapshot=True)
     assert describe_db(rds, "source").get("ReadReplicaDBInstanceIdentifiers", []) == []
+
+
+def test_cross_region_replica_uses_the_subnet_group_of_its_own_region(aws: Any) -> None:
+    rds, rds_west = aws.client("rds"), aws.client("rds", region="us-west-2")
+    source_arn = create_db(rds, "source")["DBInstanceArn"]
+    vpc, subnets = network(aws.client("ec2", region="us-west-2"), "us-west-2")
+    rds_west.create_db_subnet_group(
+        DBSubnetGroupName="west-only", DBSubnetGroupDescription="d", SubnetIds=subnets
+    )
+    rds_west.create_db_instance_read_replica(
+        DBInstanceIdentifier="remote",
+        SourceDBInstanceIdentifier=source_arn,
+        DBSubnetGroupName="west-only",
+    )
+    group = describe_db(rds_west, "remote")["DBSubnetGroup"]
+    assert (group["DBSubnetGroupName"], group["VpcId"]) == ("west-only", vpc)
+    # Without a subnet group of its own region it has none, not the source region's.
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="home",
+        DBSubnetGroupDescription="d",
+        SubnetIds=network(aws.client("ec2"))[1],
+    )
+    home_arn = create_db(rds, "homed", DBSubnetGroupName="home")["DBInstanceArn"]
+    rds_west.create_db_instance_read_replica(
+        DBInstanceIdentifier="groupless", SourceDBInstanceIdentifier=home_arn
+    )
+    groupless = describe_db(rds_west, "groupless")
+    assert "DBSubnetGroup" not in groupless
+    # Its security group is the default one of its own region's default VPC.
+    ec2_west = aws.client("ec2", region="us-west-2")
+    [vpc] = ec2_west.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]
+    default = ec2_west.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc["VpcId"]]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )
+    [group_id] = [g["VpcSecurityGroupId"] for g in groupless["VpcSecurityGroups"]]
+    assert group_id in {g["GroupId"] for g in default["SecurityGroups"]}
 
 
 def test_promote_unknown_instance_is_not_found(aws: Any) -> None:

@@ -11,9 +11,15 @@ from typing import Any
 
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from tests.emulator.helpers import ROLE_ARN, create_db, create_replication_group
+from tests.emulator.helpers import (
+    ROLE_ARN,
+    create_db,
+    create_replication_group,
+    network,
+)
 from tests.support.emulator_fixture import EmulatorHandle, _start
 
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -62,6 +68,36 @@ def test_deleting_cross_region_replica_fails(moto: Any) -> None:
     # moto raises inside the handler (list.remove): an HTML 500 page botocore cannot parse.
     with pytest.raises(ResponseParserError, match="500 Internal Server Error"):
         rds_west.delete_db_instance(DBInstanceIdentifier="remote", SkipFinalSnapshot=True)
+
+
+def test_cross_region_replica_looks_its_subnet_group_up_in_the_source_region(moto: Any) -> None:
+    rds = moto.client("rds")
+    rds_west = moto.client("rds", region="us-west-2", config=NO_RETRY)
+    arn = create_db(rds, "source")["DBInstanceArn"]
+    subnets = network(moto.client("ec2", region="us-west-2"), "us-west-2")[1]
+    rds_west.create_db_subnet_group(
+        DBSubnetGroupName="west-only", DBSubnetGroupDescription="d", SubnetIds=subnets
+    )
+    with pytest.raises(ClientError, match="DBSubnetGroupNotFoundFault"):
+        rds_west.create_db_instance_read_replica(
+            DBInstanceIdentifier="remote",
+            SourceDBInstanceIdentifier=arn,
+            DBSubnetGroupName="west-only",
+        )
+
+
+def test_cross_region_replica_keeps_the_source_regions_subnet_group(moto: Any) -> None:
+    rds = moto.client("rds")
+    subnets = network(moto.client("ec2"))[1]
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="home", DBSubnetGroupDescription="d", SubnetIds=subnets
+    )
+    source = create_db(rds, "source", DBSubnetGroupName="home")
+    replica = moto.client("rds", region="us-west-2").create_db_instance_read_replica(
+        DBInstanceIdentifier="remote", SourceDBInstanceIdentifier=source["DBInstanceArn"]
+    )["DBInstance"]
+    assert replica["DBSubnetGroup"]["DBSubnetGroupName"] == "home"
+    assert replica["VpcSecurityGroups"] == source["VpcSecurityGroups"]  # us-east-1 groups
 
 
 def test_no_replica_lag_metric(moto: Any) -> None:

@@ -94,7 +94,6 @@ def dr(emulator: Any, kube: Any, kubeconfig: Path, tmp_path_factory: pytest.Temp
         run = run_playbook(playbook, endpoint_port=emulator.port, platform=PLATFORM, tmp_path=tmp)
         _ok(run)
     primary = _instance(emulator, HOME, PRIMARY)
-    _mirror_subnet_group(emulator, primary["DBSubnetGroup"]["DBSubnetGroupName"])
     core, apps = kube
     for ns in (APPS_NS, DRILL_NS):
         deploy_app(core, apps, ns, _url(primary["Endpoint"]["Address"]))
@@ -109,25 +108,6 @@ def dr(emulator: Any, kube: Any, kubeconfig: Path, tmp_path_factory: pytest.Temp
         "home_host": primary["Endpoint"]["Address"],
         "dr_host": _instance(emulator, DR, REPLICA)["Endpoint"]["Address"],
     }
-
-
-def _mirror_subnet_group(aws: Any, name: str) -> None:
-    """Moto gap: a cross-region read replica is a copy of its source that still believes it is in
-    the source's region, so CreateDBInstanceReadReplica in us-east-1 from a us-west-2 instance
-    looks DBSubnetGroupName up in us-west-2. Re-protection recreates the home instance in its own
-    subnet group (what real RDS does); an empty VPC's same-named group in the DR region lets moto
-    find it. Nothing is placed in it."""
-    ec2 = aws.client("ec2", DR)
-    vpc = ec2.create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.99.{i}.0/24", AvailabilityZone=f"{DR}{z}")[
-            "Subnet"
-        ]["SubnetId"]
-        for i, z in enumerate("ab")
-    ]
-    aws.client("rds", DR).create_db_subnet_group(
-        DBSubnetGroupName=name, DBSubnetGroupDescription="moto gap", SubnetIds=subnets
-    )
 
 
 def _ok(run: PlaybookRun) -> None:
@@ -235,7 +215,7 @@ def test_check_mode_changes_nothing(dr: dict) -> None:
         f"promote {REPLICA} with 7 days of backups",
         f"tag {REPLICA}: plinth:role",
     ]
-    assert {"Update DATABASE_URL in the Secrets", "Restart the Deployments"} <= {
+    assert "Update DATABASE_URL in the Secrets and restart the Deployments" in {
         name.split(" : ")[-1] for name in run.changed_tasks()
     }
     assert _instance(aws, DR, REPLICA).get("ReadReplicaSourceDBInstanceIdentifier")
@@ -296,7 +276,10 @@ def test_forced_failover_flips_dns_repoints_and_restarts_apps(dr: dict) -> None:
     updated = report["apps"]["main"]["secrets_updated"]
     assert f"{APPS_NS}/api-env" in updated and f"{DRILL_NS}/api-env" not in updated
     assert f"{APPS_NS}/api" in report["apps"]["main"]["deployments_restarted"]
-    assert report["reprotection"]["main"]["created"]
+    reprotection = report["reprotection"]["main"]
+    assert reprotection["created"] and reprotection["status"] == "available"
+    assert [s["step"] for s in reprotection["timeline"]] == ["describe", "delete", "create"]
+    assert reprotection["final_snapshot"].startswith(f"{PRIMARY}-before-reprotect-")
     summary = next(dr["reports"].glob("dr-failover-*.md")).read_text()
     assert "FORCED past failed pre-checks: replica_lag" in summary
     assert all(f"| {step} |" in summary for step in STEPS)
@@ -313,8 +296,11 @@ def test_failover_rerun_changes_nothing(dr: dict) -> None:
 
 def test_failback_restores_the_original_direction(dr: dict) -> None:
     aws = dr["aws"]
-    run = _run(dr, "dr_failback.yml")
+    # Not waiting for the re-protection replica: its creation is started, the report says so.
+    run = _run(dr, "dr_failback.yml", extra_vars={"plinth_dr_reprotect_wait": False})
     _ok(run)
+    reprotection = _report(dr, "failback")["reprotection"]["main"]
+    assert reprotection["created"] and reprotection["plan"][-1].startswith(f"create {REPLICA} ")
     home = _instance(aws, HOME, PRIMARY)
     assert not home.get("ReadReplicaSourceDBInstanceIdentifier")
     assert (

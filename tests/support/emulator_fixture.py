@@ -15,9 +15,11 @@ Fixtures:
 from __future__ import annotations
 
 import base64
+import functools
 import importlib.util
 import json
 import os
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import boto3
+import botocore.session
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,6 +77,27 @@ def _header(headers: dict[str, str], name: str) -> str:
     return ""
 
 
+@functools.cache
+def _rest_reads(service: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(method, path pattern) of the REST reads of ``service`` sent with another method than GET,
+    from botocore's service model (e.g. Route 53's ListTagsForResources is a POST)."""
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except botocore.exceptions.UnknownServiceError:
+        return ()
+    reads = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        if not name.startswith(READ_PREFIXES) or http.get("method") in ("GET", "HEAD"):
+            continue
+        segments = [
+            (".+" if s.endswith("+}") else "[^/]+") if s.startswith("{") else re.escape(s)
+            for s in http["requestUri"].split("?")[0].split("/")
+        ]
+        reads.append((http["method"], re.compile("^" + "/".join(segments) + "$")))
+    return tuple(reads)
+
+
 def _parse_recorded(entry: dict[str, Any]) -> RecordedRequest | None:
     url = entry.get("url", "")
     parsed = urlparse(url)
@@ -104,7 +128,9 @@ def _parse_recorded(entry: dict[str, Any]) -> RecordedRequest | None:
         is_write = not operation.startswith(READ_PREFIXES)
     else:  # REST protocols (EKS, S3...): the HTTP method says it
         operation = f"{method} {parsed.path}"
-        is_write = method not in ("GET", "HEAD", "OPTIONS")
+        is_write = method not in ("GET", "HEAD", "OPTIONS") and not any(
+            method == m and pattern.match(parsed.path) for m, pattern in _rest_reads(service or "")
+        )
     return RecordedRequest(method, url, service, region, operation, is_write)
 
 

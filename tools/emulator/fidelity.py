@@ -75,6 +75,38 @@ def _patch_rds() -> None:
 
     RDSBackend.promote_read_replica = promote_read_replica  # type: ignore[method-assign]
 
+    original_replica = RDSBackend.create_db_instance_read_replica
+
+    # CreateDBInstanceReadReplica (RDS API Reference), DBSubnetGroupName: "The specified DB subnet
+    # group must be in the same Amazon Web Services Region in which the operation is running."
+    # moto 5.2.5 copies the source instance and applies the request's parameters before the copy
+    # is moved to this region's backend, so for a cross-region replica it looked the subnet group
+    # up in the source's region: refused when only this region has it, wrong VPC when both do.
+    # Without DBSubnetGroupName the copy kept the source's group, of the other region; "if no DB
+    # subnet group is specified, then the new DB instance isn't created in a VPC": it has none.
+    # Without VpcSecurityGroupIds it kept the source's groups, of the other region; the default
+    # is "the default EC2 VPC security group for the DB subnet group's VPC" (moto's CreateDBInstance
+    # takes the default VPC's when there is no subnet group).
+    @functools.wraps(original_replica)
+    def create_db_instance_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
+        # moto applies the parameters in order: the backend (this region) first.
+        replica = original_replica(self, {"backend": self, **db_kwargs})
+        source = str(db_kwargs.get("source_db_instance_identifier") or "")
+        if not source.startswith("arn:") or source.split(":")[3] == self.region_name:
+            return replica
+        if not db_kwargs.get("db_subnet_group_name"):
+            replica.__dict__.pop("db_subnet_group", None)
+        if not db_kwargs.get("vpc_security_group_ids"):
+            from moto.ec2.models import ec2_backends
+
+            ec2 = ec2_backends[self.account_id][self.region_name]
+            group = getattr(replica, "db_subnet_group", None)
+            default = ec2.get_default_security_group(group.vpc_id if group else None)
+            replica.vpc_security_group_ids = [default.id] if default else []
+        return replica
+
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica  # type: ignore[method-assign]
+
 
 def _patch_replica_lag() -> None:
     from moto.cloudwatch.models import MetricDatum

@@ -31,10 +31,12 @@ def test_defaults() -> None:
         "databases": ["main"],  # only databases with a DR replica
         "fence": True,
         "reprotect": True,
+        "reprotect_wait": True,
         "multi_az_after_promotion": True,  # production
         "backup_retention": None,
         "check_pending_maintenance": True,
         "wait_timeout": 3600,
+        "poll_interval": 5,
         "route53": None,
         "repoint_apps": True,
         "drill": {"namespace": "plinth-dr-drill", "instance_class": None},
@@ -84,6 +86,8 @@ def test_route53_defaults() -> None:
         ),
         ({"drill": {"namespace": "Drill_NS"}}, "platform.dr.drill.namespace", "DNS-1123"),
         ({"backup_retention": 0}, "platform.dr.backup_retention", "between 1 and 35"),
+        ({"poll_interval": 0}, "platform.dr.poll_interval", "between 1 and 60"),
+        ({"reprotect_wait": "later"}, "platform.dr.reprotect_wait", "boolean"),
         ({"failover": True}, "platform.dr.failover", "unknown key"),
     ],
 )

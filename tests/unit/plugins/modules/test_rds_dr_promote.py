@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from ansible_collections.plinth.platform.plugins.module_utils import rds_dr
 from ansible_collections.plinth.platform.plugins.modules import (
@@ -214,3 +215,31 @@ class NoRetry:
             return method(*args, **kwargs)
 
         return call
+
+
+def test_info_reads_the_peer_in_its_region(aws_moto: None, run_module: Any) -> None:
+    _pair()
+    args = dict(ARGS, peer_db_instance_identifier="db", peer_region=HOME)
+    peer = run_module(rds_dr_promote_info, args)["peer"]
+    assert peer["reachable"] and peer["exists"] and not peer["is_replica"]
+    assert peer["instance"]["db_instance_identifier"] == "db"
+    args = dict(ARGS, peer_db_instance_identifier="gone", peer_region=HOME)
+    peer = run_module(rds_dr_promote_info, args)["peer"]
+    assert peer == {"reachable": True, "exists": False, "is_replica": False, "source": {}}
+
+
+def test_info_reports_an_unreachable_peer(
+    aws_moto: None, run_module: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _pair()
+    real = rds_dr_promote_info.describe_instance
+
+    def region_down(client: Any, identifier: str) -> Any:
+        if identifier == "db":
+            raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://rds.down")
+        return real(client, identifier)
+
+    monkeypatch.setattr(rds_dr_promote_info, "describe_instance", region_down)
+    info = run_module(rds_dr_promote_info, dict(ARGS, peer_db_instance_identifier="db"))
+    assert info["exists"] and info["is_replica"]  # the replica itself is read as usual
+    assert info["peer"]["reachable"] is False and "rds.down" in info["peer"]["error"]
