@@ -42,7 +42,8 @@ HASH_ANNOTATION = "plinth.dev/applied-hash"
 _QUANTITY_MAPS = frozenset({"requests", "limits"})
 _LIMIT_RANGE_MAPS = frozenset({"default", "defaultRequest", "max", "min", "maxLimitRequestRatio"})
 
-Path = tuple[str | int, ...]
+# A field's keys and list indices from the object's root.
+KeyPath = tuple[Any, ...]
 Key = tuple[str, str, str]
 
 
@@ -81,7 +82,7 @@ def with_hash(obj: Mapping[str, Any], unhashed: Iterable[str] = ()) -> dict[str,
     return out
 
 
-def _is_quantity(path: Path) -> bool:
+def _is_quantity(path: KeyPath) -> bool:
     if not path:
         return False
     if path[-1] == "sizeLimit":
@@ -104,7 +105,7 @@ def _empty(value: Any) -> bool:
     return value is None or value == {} or value == []
 
 
-def subset_matches(want: Any, have: Any, path: Path = ()) -> bool:
+def subset_matches(want: Any, have: Any, path: KeyPath = ()) -> bool:
     """Whether every field of ``want`` has the same value in ``have``."""
     if isinstance(want, Mapping):
         if _empty(want):
