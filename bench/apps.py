@@ -1,8 +1,10 @@
 """Benchmark: playbooks/apps.yml applying many apps to the local Kubernetes cluster.
 
 Prints the wall time of a cold apply of N apps (every Deployment waited on until ready), of the
-no-op re-apply (``changed=0``), and of a cold apply of 2N apps next to it, with the objects
-applied and the 2N / N ratio (on a fresh cluster). Figures only, no assertions.
+no-op re-apply (``changed=0``; the objects it sent to the API server, none when the comparison
+with the cluster finds nothing to apply), and of a cold apply of 2N apps next to it, with the
+objects applied and the 2N / N ratio (on a fresh cluster), and the load average before and after.
+Figures only, no assertions.
 
 Runs on its own cluster (``apps-bench``, general node group sized for the pods) and its own
 emulator (the apps layer's read-only eks lookup calls AWS), both removed afterwards unless
@@ -148,6 +150,7 @@ def main() -> int:
 
 def _bench(count: int, extra: dict[str, Any], tmp: Path, nodes: int, fresh: Any) -> int:
     print(f"apps layer on cluster of {nodes} general nodes; {NAMESPACES} namespaces per stack")
+    print("load average: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     cold, run = _timed("bench-a", count, extra, tmp)
     objects = _objects(run)
     print(
@@ -156,8 +159,8 @@ def _bench(count: int, extra: dict[str, Any], tmp: Path, nodes: int, fresh: Any)
     )
     noop, run = _timed("bench-a", count, extra, tmp)
     print(
-        f"no-op re-apply:          {noop:6.1f} s, changed={run.changed}"
-        f" (target <= {TARGETS['noop_seconds']:.0f} s)"
+        f"no-op re-apply:          {noop:6.1f} s, {_objects(run)} objects sent,"
+        f" changed={run.changed} (target <= {TARGETS['noop_seconds']:.0f} s)"
     )
     # A fresh cluster for the 2N run: both stacks' Services would not fit KWOK's service CIDR.
     fresh()
@@ -166,6 +169,7 @@ def _bench(count: int, extra: dict[str, Any], tmp: Path, nodes: int, fresh: Any)
         f"cold apply, {2 * count} apps:   {double:6.1f} s, {_objects(run)} objects;"
         f" {2 * count} / {count} apps = {double / cold:.2f} (target <= {TARGETS['ratio']})"
     )
+    print("load average: " + " ".join(f"{load:.2f}" for load in os.getloadavg()))
     return 0
 
 

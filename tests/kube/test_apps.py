@@ -3,9 +3,10 @@
 One module-scoped deployment (3 apps over 2 namespaces, one on the tainted ``ml`` group, one with an
 IRSA role, Secrets assembled from an RDS instance, an ElastiCache group and a Secrets Manager
 secret) is checked by many assertions: ``--check`` on empty state first, then apply, rerun with
-``changed=0``, an image change that changes one app only (reported by ``--check`` first), opt-in
-pruning, and secret values never in the output. The data layer is created directly through the
-emulator's API (fast) and found by the playbook's read-only lookups, as in a standalone run.
+``changed=0``, an image change that changes one app only (reported by ``--check`` first), drift
+edited by hand corrected and reported, entries dropped from the config removed from the cluster,
+opt-in pruning, and secret values never in the output. The data layer is created directly through
+the emulator's API (fast) and found by the playbook's read-only lookups, as in a standalone run.
 """
 
 from __future__ import annotations
@@ -325,6 +326,67 @@ def test_irsa_role_for_the_service_account(
 
 def test_rerun_changes_nothing(deployed: Any) -> None:
     rerun = deployed["rerun"]
+    _ok(rerun)
+    assert rerun.changed == 0, rerun.changed_tasks()
+    assert output(rerun)["changed_apps"] == []
+
+
+def test_drift_in_the_cluster_is_corrected_and_reported(
+    deployed: Any, emulator: Any, kubeconfig: Path, api: client.ApiClient
+) -> None:
+    """Fields Plinth sets, edited by hand (another field manager), are applied again."""
+    core, apps_api = client.CoreV1Api(api), client.AppsV1Api(api)
+    net = client.NetworkingV1Api(api)
+    core.patch_namespaced_config_map(
+        "research-api-config", NS_API, {"data": {"LOG_LEVEL": "debug"}}
+    )
+    apps_api.patch_namespaced_deployment("ml-service", NS_ML, {"spec": {"revisionHistoryLimit": 9}})
+    # Without the managed-by label the policy is no longer in the listing: applied again too.
+    net.patch_namespaced_network_policy(
+        "web", NS_API, {"metadata": {"labels": {"app.kubernetes.io/managed-by": None}}}
+    )
+    run = apps_run(emulator, kubeconfig, deployed["tmp_path"], platform())
+    _ok(run)
+    report = output(run)
+    assert report["apps"]["research-api"]["changed_objects"] == [
+        "ConfigMap/appstest-api/research-api-config"
+    ]
+    assert report["apps"]["ml-service"]["changed_objects"] == ["Deployment/appstest-ml/ml-service"]
+    assert report["apps"]["web"]["changed_objects"] == ["NetworkPolicy/appstest-api/web"]
+    assert core.read_namespaced_config_map("research-api-config", NS_API).data == {
+        "LOG_LEVEL": "info"
+    }
+    assert apps_api.read_namespaced_deployment("ml-service", NS_ML).spec.revision_history_limit == 5
+    labels = net.read_namespaced_network_policy("web", NS_API).metadata.labels
+    assert labels["app.kubernetes.io/managed-by"] == "plinth"
+    _secrets_absent(run)
+
+
+def test_keys_removed_from_the_config_are_removed_from_the_cluster(
+    deployed: Any, emulator: Any, kubeconfig: Path, core: client.CoreV1Api
+) -> None:
+    tmp_path = deployed["tmp_path"]
+    more = _apps()
+    more[0]["env"]["FEATURE_X"] = "on"
+    more[0]["namespace_labels"]["team"] = "research"
+    _ok(apps_run(emulator, kubeconfig, tmp_path, platform(more)))
+    assert core.read_namespaced_config_map("research-api-config", NS_API).data["FEATURE_X"] == "on"
+    assert core.read_namespace(NS_API).metadata.labels["team"] == "research"
+
+    # The entries dropped from the config: the desired objects are a subset of the live ones.
+    run = apps_run(emulator, kubeconfig, tmp_path, platform())
+    _ok(run)
+    report = output(run)
+    assert "ConfigMap/appstest-api/research-api-config" in (
+        report["apps"]["research-api"]["changed_objects"]
+    )
+    assert f"Namespace/{NS_API}" in report["namespace_objects_changed"]
+    assert core.read_namespaced_config_map("research-api-config", NS_API).data == {
+        "LOG_LEVEL": "info"
+    }
+    assert "team" not in core.read_namespace(NS_API).metadata.labels
+
+    rerun = apps_run(emulator, kubeconfig, tmp_path, platform())
     _ok(rerun)
     assert rerun.changed == 0, rerun.changed_tasks()
     assert output(rerun)["changed_apps"] == []
