@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.plinth.platform.plugins.modules import cloudwatch_log_groups
 
@@ -28,17 +26,8 @@ def logs(aws_moto: None) -> Any:
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    made: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "logs":
-            made.append(operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    yield made
+def calls(api_calls: Any) -> list[str]:
+    return api_calls("logs")
 
 
 def group(logs: Any, name: str) -> dict[str, Any]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.plinth.platform.plugins.modules import kms_keys
 
@@ -28,18 +26,8 @@ def kms(aws_moto: None) -> Any:
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The KMS operations the module calls (the test's own calls are made outside the module)."""
-    made: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "kms":
-            made.append(operation)
-        return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
-    yield made
+def calls(api_calls: Any) -> list[str]:
+    return api_calls("kms")
 
 
 def described(kms: Any, alias: str) -> dict[str, Any]:
