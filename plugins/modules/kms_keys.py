@@ -13,8 +13,8 @@ version_added: 0.1.0
 short_description: Manage a set of customer-managed KMS keys, each known by its alias, in one task
 description:
   - Makes a set of symmetric (or other) customer-managed KMS keys exist in one region, each found
-    by its alias: description, enabled state, automatic rotation, tags and, when given, the key
-    policy. A missing key is created with its alias; a key scheduled for deletion has the
+    by its alias, with their description, enabled state, automatic rotation, tags and, when given,
+    the key policy. A missing key is created with its alias; a key scheduled for deletion has the
     deletion cancelled and is enabled again (its data stays readable).
   - Written because M(amazon.aws.kms_key) makes about 20 API calls per key even when nothing
     changes (it lists every alias of the account twice, every grant, every policy, and reads the
@@ -109,9 +109,9 @@ options:
     type: int
     default: 30
 notes:
-  - KMS is eventually consistent: calls on a key right after it was created may answer
+  - KMS is eventually consistent, so calls on a key right after it was created may answer
     C(NotFoundException) for a moment; the module retries those.
-  - KMS changes the rotation of enabled keys only: a key that is to stay disabled keeps the
+  - KMS changes the rotation of enabled keys only; a key that is to stay disabled keeps the
     rotation status it has.
   - In check mode a key that does not exist yet is reported with an empty ARN
     (RV(keys[].key_arn) is V("")).

@@ -12,8 +12,8 @@ module: sns_topics
 version_added: 0.1.0
 short_description: Manage a set of SNS topics and their subscriptions in one task
 description:
-  - Makes a set of SNS topics of one region exist as given: display name, optional KMS key,
-    subscriptions (protocol and endpoint) and tags. One paginated C(ListTopics) finds them all;
+  - Makes a set of SNS topics of one region exist as given, with their display name, optional KMS
+    key, subscriptions (protocol and endpoint) and tags. One paginated C(ListTopics) finds them all;
     an unchanged topic then costs C(GetTopicAttributes), C(ListTagsForResource) and
     C(ListSubscriptionsByTopic); writes happen only for differences.
   - Written because M(community.aws.sns_topic) takes one task per topic and lists every topic of
