@@ -150,3 +150,33 @@ def test_bad_buckets_fail_before_any_call(run_module, s3, calls, buckets, messag
     result = run_module(s3_buckets, {"buckets": buckets})
     assert result["failed"] and message in result["msg"]
     assert calls == []
+
+
+def test_buckets_made_by_amazon_aws_s3_bucket_are_adopted_unchanged(run_module, s3, key_arn):
+    """The storage role made its buckets with amazon.aws.s3_bucket until now: no change."""
+    from ansible_collections.amazon.aws.plugins.modules import s3_bucket
+
+    made = run_module(
+        s3_bucket,
+        {
+            "name": RAW,
+            "versioning": True,
+            "encryption": "aws:kms",
+            "encryption_key_id": key_arn,
+            "bucket_key_enabled": True,
+            "public_access": {
+                "block_public_acls": True,
+                "ignore_public_acls": True,
+                "block_public_policy": True,
+                "restrict_public_buckets": True,
+            },
+            "object_ownership": "BucketOwnerEnforced",
+            "policy": tls_only(RAW),
+            "tags": TAGS,
+            "purge_tags": True,
+        },
+    )
+    assert made["changed"] and not made.get("failed"), made
+    result = run_module(s3_buckets, {"buckets": args(key_arn)["buckets"][:1]}, diff=True)
+    assert not result.get("failed"), result
+    assert not result["changed"], result["diff"]
