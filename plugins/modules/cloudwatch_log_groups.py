@@ -124,6 +124,7 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
 
 
 def directory(name: str) -> str:
@@ -140,11 +141,7 @@ class LogGroupsManager:
         self.after: dict[str, Any] = {}
 
     def call(self, action: str, what: str, **params: Any) -> Any:
-        try:
-            return getattr(self.client, action)(aws_retry=True, **params)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg=f"Failed to {what}")
-        return None
+        return call(self.module, self.client, action, what, **params)
 
     def existing(self, names: list[str]) -> dict[str, dict[str, Any]]:
         """The groups among ``names`` that exist, by name."""
@@ -231,9 +228,7 @@ class LogGroupsManager:
     def run(self) -> None:
         groups = self.module.params["log_groups"]
         names = [group["name"] for group in groups]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            self.module.fail_json(msg=f"Duplicate log group names: {', '.join(duplicates)}")
+        refuse_duplicates(self.module, names, "log group names")
         found = self.existing(names)
         if self.module.params["state"] == "absent":
             results = [self.delete_group(name, name in found) for name in names]

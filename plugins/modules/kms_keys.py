@@ -237,6 +237,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
 
 KEY_SPECS = [
     "SYMMETRIC_DEFAULT",
@@ -267,8 +268,11 @@ class KmsKeysManager:
         self.module = module
         self.client = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
         # A key just created may not be found for a moment (KMS is eventually consistent).
-        self.new_key_retry = AWSRetry.jittered_backoff(
-            retries=8, catch_extra_error_codes=["NotFoundException"]
+        self.new_key_client = module.client(
+            "kms",
+            retry_decorator=AWSRetry.jittered_backoff(
+                retries=8, catch_extra_error_codes=["NotFoundException"]
+            ),
         )
         self.changed = False
         self.before: dict[str, Any] = {}
@@ -331,13 +335,9 @@ class KmsKeysManager:
 
     def call(self, action: str, what: str, new_key: bool = False, **params: Any) -> Any:
         """One write (never in check mode); retried on NotFoundException for a new key."""
-        try:
-            if new_key:
-                return self.new_key_retry(getattr(self.client.client, action))(**params)
-            return getattr(self.client, action)(aws_retry=True, **params)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Failed to {what}")
-        return None
+        return call(
+            self.module, self.new_key_client if new_key else self.client, action, what, **params
+        )
 
     def create(self, wanted: dict[str, Any]) -> dict[str, Any]:
         state = {
@@ -533,10 +533,7 @@ class KmsKeysManager:
                 except ValueError as e:
                     self.module.fail_json(msg=f"{alias}: the policy is not valid JSON: {e}")
             wanted.append(dict(key, alias=alias, policy=policy, tags=key["tags"] or {}))
-        aliases = [key["alias"] for key in wanted]
-        duplicates = sorted({alias for alias in aliases if aliases.count(alias) > 1})
-        if duplicates:
-            self.module.fail_json(msg=f"Duplicate aliases: {', '.join(duplicates)}")
+        refuse_duplicates(self.module, [key["alias"] for key in wanted], "aliases")
         return wanted
 
     def run(self) -> None:

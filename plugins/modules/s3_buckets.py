@@ -149,6 +149,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import refuse_duplicates
 
 PUBLIC_ACCESS_KEYS = (
     "BlockPublicAcls",
@@ -387,9 +388,7 @@ class S3BucketsManager:
     def run(self) -> None:
         buckets = self.module.params["buckets"]
         names = [bucket["name"] for bucket in buckets]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            self.module.fail_json(msg=f"Duplicate bucket names: {', '.join(duplicates)}")
+        refuse_duplicates(self.module, names, "bucket names")
         wanted = []
         for bucket in buckets:
             kms = bucket["encryption"] == "aws:kms"

@@ -176,6 +176,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
 
 # Subscriptions that cannot be unsubscribed (SNS gives them no ARN yet, or is removing them).
 UNREMOVABLE = ("PendingConfirmation", "Deleted")
@@ -188,11 +189,7 @@ class SnsTopicsManager:
         self.changed = False
 
     def call(self, action: str, what: str, **params: Any) -> Any:
-        try:
-            return getattr(self.client, action)(aws_retry=True, **params)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.module.fail_json_aws(e, msg=f"Failed to {what}")
-        return None
+        return call(self.module, self.client, action, what, **params)
 
     def existing_topics(self) -> dict[str, str]:
         """Topic name -> ARN for every topic of the region (one paginated ListTopics)."""
@@ -340,9 +337,7 @@ class SnsTopicsManager:
     def run(self) -> None:
         topics = self.module.params["topics"]
         names = [topic["name"] for topic in topics]
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            self.module.fail_json(msg=f"Duplicate topic names: {', '.join(duplicates)}")
+        refuse_duplicates(self.module, names, "topic names")
         existing = self.existing_topics()
         if self.module.params["state"] == "absent":
             results = [self.delete_topic(name, existing) for name in names]
