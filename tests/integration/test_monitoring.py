@@ -138,7 +138,7 @@ def test_check_apply_rerun_diff_teardown(aws: Any, tmp_path) -> None:
     _ok(check)
     would = " ".join(check.changed_tasks())
     for task in (
-        "Report the alert topics that would be created (check mode)",
+        "Ensure the alert topics and their subscriptions",
         "Ensure the log groups with retention",
         "Ensure the alarms, routed to the topic of their severity",
         "Ensure the environment's dashboard",

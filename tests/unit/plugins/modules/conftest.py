@@ -28,6 +28,7 @@ from typing import Any
 from unittest import mock
 
 import boto3
+import botocore.client
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
@@ -139,3 +140,24 @@ def stubbed_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], 
     for stubber in stubbers:
         stubber.deactivate()
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def api_calls(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], list[str]]:
+    """Return ``record(service) -> list``: the list fills with the operation names of every call
+    to ``service`` from then on (the modules' calls and the test's own), for tests that prove how
+    many calls a module makes."""
+
+    def record(service: str) -> list[str]:
+        made: list[str] = []
+        original = botocore.client.BaseClient._make_api_call
+
+        def recording(self: Any, operation: str, params: dict[str, Any]) -> Any:
+            if self.meta.service_model.service_name == service:
+                made.append(operation)
+            return original(self, operation, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+        return made
+
+    return record
