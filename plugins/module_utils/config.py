@@ -471,6 +471,69 @@ def _rule_platform(config: dict, path: str, ctx: Context) -> None:
         network["subnets"] = plan_subnets(
             network["cidr"], config["availability_zones"], network["subnets"], network_path, ctx
         )
+    if isinstance(network, dict) and "dr" in network:
+        network["dr"] = _plan_dr_network(config, network, network_path, ctx)
+
+
+def _wants_dr_network(config: dict) -> bool:
+    databases = config.get("databases")
+    return bool(config.get("dr_region")) and any(
+        isinstance(db, dict) and (db.get("dr_replica") or {}).get("enabled")
+        for db in (databases.values() if isinstance(databases, dict) else ())
+    )
+
+
+def _plan_dr_network(
+    config: dict, network: dict, network_path: str, ctx: Context
+) -> dict[str, Any] | None:
+    """The DR region's network, or None when no DR replica needs one.
+
+    Defaults: the CIDR block of the primary's size right after it, the DR region's zones with the
+    primary's zone letters, no NAT (the database tier needs no egress), the primary's ALB CIDRs
+    and S3 endpoint setting (the same security-group chain, ready for a failover stack).
+    """
+    dr = network["dr"]
+    path = child(network_path, "dr")
+    if not isinstance(dr, dict) or not _wants_dr_network(config):
+        return None
+    if not ctx.valid(
+        child(ROOT, "dr_region"),
+        child(ROOT, "availability_zones"),
+        child(network_path, "cidr"),
+        path,
+    ):
+        return dr
+    dr_region = config["dr_region"]
+    primary = ipaddress.IPv4Network(network["cidr"])
+    cidr_path = child(path, "cidr")
+    if dr["cidr"] is None:
+        start = int(primary.network_address) + primary.num_addresses
+        if start + primary.num_addresses > 2**32:
+            ctx.error(cidr_path, f"has no default after {primary}: set one")
+            return dr
+        dr["cidr"] = str(ipaddress.IPv4Network((start, primary.prefixlen)))
+    elif ipaddress.IPv4Network(dr["cidr"]).overlaps(primary):
+        ctx.error(
+            cidr_path,
+            f"{describe(dr['cidr'])} overlaps platform.network.cidr ({primary}):"
+            " the DR VPC needs its own range (to peer or route between them)",
+        )
+        return dr
+    azs_path = child(path, "availability_zones")
+    if dr["availability_zones"] is None:
+        dr["availability_zones"] = [dr_region + z[-1] for z in config["availability_zones"]]
+    for index, zone in enumerate(dr["availability_zones"]):
+        if not zone.startswith(dr_region):
+            ctx.error(
+                item(azs_path, index),
+                f"{describe(zone)} is not in platform.dr_region {describe(dr_region)}",
+            )
+    if not ctx.valid(azs_path):
+        return dr
+    dr["alb_ingress_cidrs"] = network["alb_ingress_cidrs"]
+    dr["s3_endpoint"] = network["s3_endpoint"]
+    dr["subnets"] = plan_subnets(dr["cidr"], dr["availability_zones"], {}, path, ctx)
+    return dr
 
 
 def _rule_eks(eks: dict, path: str, ctx: Context) -> None:
@@ -551,21 +614,51 @@ _SUBNET_TIER = _dict(
     rules=(_rule_subnet_tier,),
 )
 
+_FLOW_LOGS = _dict(
+    {
+        "enabled": _bool(True),
+        "traffic_type": _str(choices=("ACCEPT", "REJECT", "ALL"), default="ALL"),
+        "retention_days": _int(choices=LOG_RETENTION_DAYS, default=30),
+    },
+    default={},
+)
+
 NETWORK = _dict(
     {
         "cidr": _str(required=True, check=_check_vpc_cidr, expect="an IPv4 CIDR /16../24"),
         "subnets": _dict({tier: _SUBNET_TIER for tier in SUBNET_TIERS}, default={}),
         "nat": _str(choices=("single", "per_az", "none"), default=_default_nat),
         "alb_ingress_cidrs": _cidr_list(default=["0.0.0.0/0"]),
-        "flow_logs": _dict(
+        "flow_logs": _FLOW_LOGS,
+        "s3_endpoint": _bool(True),
+        # The DR region's network (a DR VPC for the cross-region DR replica): planned by
+        # _rule_platform when dr_region is set and a database has dr_replica.enabled, else null.
+        "dr": _dict(
             {
-                "enabled": _bool(True),
-                "traffic_type": _str(choices=("ACCEPT", "REJECT", "ALL"), default="ALL"),
-                "retention_days": _int(choices=LOG_RETENTION_DAYS, default=30),
+                "cidr": _str(
+                    check=_check_vpc_cidr,
+                    expect="an IPv4 CIDR /16../24",
+                    nullable=True,
+                    default=None,
+                ),
+                "availability_zones": Spec(
+                    "list",
+                    minimum=1,
+                    maximum=6,
+                    unique=True,
+                    items=_str(
+                        pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]",
+                        expect="an availability zone name (e.g. us-west-2a)",
+                    ),
+                    expect="a list of 1..6 availability zone names",
+                    nullable=True,
+                    default=None,
+                ),
+                "nat": _str(choices=("single", "per_az", "none"), default="none"),
+                "flow_logs": _FLOW_LOGS,
             },
             default={},
         ),
-        "s3_endpoint": _bool(True),
     },
     required=True,
 )

@@ -107,6 +107,8 @@ def test_example_provisions_end_to_end(aws: Any, inventory: str, tmp_path: Path)
             database.get("dr_replica", {}).get("enabled", False)
         )
         assert len(replicas) == expected, replicas
+        if database.get("dr_replica", {}).get("enabled"):
+            _assert_dr_replica_in_the_dr_network(aws, platform, f"{prefix}-{name}-dr")
     if platform.get("caches"):
         groups = aws.client("elasticache", region=platform["region"]).describe_replication_groups()
         assert len(groups["ReplicationGroups"]) == len(platform["caches"])
@@ -114,3 +116,30 @@ def test_example_provisions_end_to_end(aws: Any, inventory: str, tmp_path: Path)
     buckets = {b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]}
     for bucket in platform.get("buckets", []):
         assert f"{prefix}-{bucket['name']}" in buckets
+
+
+def _assert_dr_replica_in_the_dr_network(aws: Any, platform: dict[str, Any], replica: str) -> None:
+    """The DR replica lives in the DR VPC (network.dr) on its database tier, behind its database
+    security group, never public; not in the DR region's default VPC."""
+    region = platform["dr_region"]
+    ec2 = aws.client("ec2", region=region)
+    stack = {
+        "Name": "tag:plinth:stack",
+        "Values": [f"{platform['name']}-{platform['environment']}-dr"],
+    }
+    (vpc,) = ec2.describe_vpcs(Filters=[stack])["Vpcs"]
+    primary_cidr = ipaddress.ip_network(platform["network"]["cidr"])
+    assert not ipaddress.ip_network(vpc["CidrBlock"]).overlaps(primary_cidr)
+    if platform["network"].get("dr", {}).get("cidr"):
+        assert vpc["CidrBlock"] == platform["network"]["dr"]["cidr"]
+    tier = {"Name": "tag:plinth:tier", "Values": ["database"]}
+    subnets = {s["SubnetId"] for s in ec2.describe_subnets(Filters=[stack, tier])["Subnets"]}
+    role = {"Name": "tag:plinth:role", "Values": ["database"]}
+    (group,) = ec2.describe_security_groups(Filters=[stack, role])["SecurityGroups"]
+    (instance,) = aws.client("rds", region=region).describe_db_instances(
+        DBInstanceIdentifier=replica
+    )["DBInstances"]
+    assert instance["DBSubnetGroup"]["VpcId"] == vpc["VpcId"] == group["VpcId"]
+    assert {s["SubnetIdentifier"] for s in instance["DBSubnetGroup"]["Subnets"]} == subnets
+    assert [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]] == [group["GroupId"]]
+    assert not instance["PubliclyAccessible"]

@@ -35,6 +35,28 @@ def _unit_config_cases() -> Any:
 CASES = _unit_config_cases()
 
 
+def _dr_network_state(aws: Any) -> dict[str, Any]:
+    ec2 = aws.client("ec2", LOCAL["dr_region"])
+    stack = [{"Name": "tag:plinth:stack", "Values": [f"{PREFIX}-dr"]}]
+    vpc_ids = [v["VpcId"] for v in ec2.describe_vpcs(Filters=stack)["Vpcs"]]
+    return {
+        "vpcs": ec2.describe_vpcs(Filters=stack)["Vpcs"],
+        "subnets": ec2.describe_subnets(Filters=stack)["Subnets"],
+        "sgs": ec2.describe_security_groups(Filters=stack)["SecurityGroups"],
+        "nats": [
+            n
+            for n in ec2.describe_nat_gateways()["NatGateways"]
+            if n["VpcId"] in vpc_ids and n["State"] != "deleted"
+        ],
+        "eips": ec2.describe_addresses(Filters=stack)["Addresses"],
+        "flow_logs": (
+            ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": vpc_ids}])["FlowLogs"]
+            if vpc_ids
+            else []
+        ),
+    }
+
+
 def _network_state(aws: Any) -> dict[str, Any]:
     ec2 = aws.client("ec2")
     vpcs = ec2.describe_vpcs(Filters=STACK)["Vpcs"]
@@ -132,6 +154,30 @@ def test_check_apply_rerun_teardown(aws: Any) -> None:
     assert flow_log["LogGroupName"] == f"/plinth/{PREFIX}/vpc-flow-logs"
     assert flow_log["TrafficType"] == "ALL"
 
+    # The DR network (the local inventory has a DR replica): its own VPC in dr_region, three
+    # tiers in the DR zones, the security-group chain, no NAT, its own flow logs and role.
+    dr = _dr_network_state(aws)
+    (dr_vpc,) = dr["vpcs"]
+    assert dr_vpc["CidrBlock"] == LOCAL["network"]["dr"]["cidr"]
+    assert _tags(dr_vpc)["Name"] == f"{PREFIX}-dr"
+    dr_zones = [LOCAL["dr_region"] + z[-1] for z in LOCAL["availability_zones"]]
+    dr_tiers: dict[str, list[str]] = {}
+    for subnet in dr["subnets"]:
+        dr_tiers.setdefault(_tags(subnet)["plinth:tier"], []).append(subnet["AvailabilityZone"])
+    assert {tier: sorted(zones) for tier, zones in dr_tiers.items()} == {
+        tier: dr_zones for tier in ("database", "private", "public")
+    }
+    assert sorted(_tags(g)["plinth:role"] for g in dr["sgs"]) == [
+        "alb",
+        "cache",
+        "database",
+        "nodes",
+    ]
+    assert dr["nats"] == [] and dr["eips"] == []
+    (dr_flow_log,) = dr["flow_logs"]
+    assert dr_flow_log["LogGroupName"] == f"/plinth/{PREFIX}-dr/vpc-flow-logs"
+    assert dr_flow_log["DeliverLogsPermissionArn"].endswith(f"role/{PREFIX}-dr-vpc-flow-logs")
+
     rerun = run_playbook("network.yml", endpoint_port=aws.port)
     assert rerun.rc == 0, rerun.failure_messages()
     assert rerun.changed == 0, f"rerun changed: {rerun.changed_tasks()}"
@@ -143,6 +189,12 @@ def test_check_apply_rerun_teardown(aws: Any) -> None:
     nats = aws.client("ec2").describe_nat_gateways()["NatGateways"]
     assert all(n["State"] == "deleted" for n in nats)
     assert aws.client("logs").describe_log_groups(logGroupNamePrefix="/plinth/")["logGroups"] == []
+    dr_after = _dr_network_state(aws)
+    assert dr_after["vpcs"] == [] and dr_after["sgs"] == [] and dr_after["subnets"] == []
+    dr_logs = aws.client("logs", LOCAL["dr_region"])
+    assert dr_logs.describe_log_groups(logGroupNamePrefix="/plinth/")["logGroups"] == []
+    roles = aws.client("iam").list_roles()["Roles"]
+    assert not [r for r in roles if r["RoleName"].endswith("-vpc-flow-logs")]
 
     again = run_playbook("teardown.yml", endpoint_port=aws.port)
     assert again.rc == 0, again.failure_messages()

@@ -27,6 +27,7 @@ PLATFORM: dict[str, Any] = {
         "nat": "none",
         "flow_logs": {"enabled": False},
         "s3_endpoint": False,
+        "dr": {"flow_logs": {"enabled": False}},
     },
     "databases": {
         "main": {
@@ -191,6 +192,26 @@ def test_check_apply_rerun_scale_teardown(aws: Any) -> None:
     assert dr["ReadReplicaSourceDBInstanceIdentifier"] == primary["DBInstanceArn"]
     assert dr["KmsKeyId"] == dr_key_arn and dr["StorageEncrypted"]
     assert not dr["PubliclyAccessible"] and dr["DBInstanceClass"] == "db.r6g.large"
+    # In the DR network (network.yml's DR play): its database subnets and security group.
+    dr_ec2 = aws.client("ec2", DR)
+    dr_stack = {"Name": "tag:plinth:stack", "Values": [f"{PREFIX}-dr"]}
+    (dr_vpc,) = dr_ec2.describe_vpcs(Filters=[dr_stack])["Vpcs"]
+    assert dr_vpc["CidrBlock"] == "10.43.0.0/16"
+    dr_db_subnets = {
+        s["SubnetId"]
+        for s in dr_ec2.describe_subnets(
+            Filters=[dr_stack, {"Name": "tag:plinth:tier", "Values": ["database"]}]
+        )["Subnets"]
+    }
+    (dr_db_sg,) = dr_ec2.describe_security_groups(
+        Filters=[dr_stack, {"Name": "tag:plinth:role", "Values": ["database"]}]
+    )["SecurityGroups"]
+    assert dr_db_sg["VpcId"] == dr_vpc["VpcId"]
+    assert dr["DBSubnetGroup"]["DBSubnetGroupName"] == f"{PREFIX}-db-dr"
+    assert dr["DBSubnetGroup"]["VpcId"] == dr_vpc["VpcId"]
+    assert {s["SubnetIdentifier"] for s in dr["DBSubnetGroup"]["Subnets"]} == dr_db_subnets
+    assert len(dr_db_subnets) == 2
+    assert [g["VpcSecurityGroupId"] for g in dr["VpcSecurityGroups"]] == [dr_db_sg["GroupId"]]
 
     output = apply.result("Publish the rds layer's output")["ansible_facts"]["rds__output"]
     main = output["databases"]["main"]

@@ -36,3 +36,13 @@ def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) ->
         "elasticache : Ensure the KMS key for the caches",
     ):
         assert task in changed, f"{task} should report what it would create"
+    # The DR network (the DR replica's VPC) beside the primary one, on its own host.
+    dr_changed = " ".join(
+        t["name"] for t in run.tasks if t["hosts"].get("plinth-network-dr", {}).get("changed")
+    )
+    for task in (
+        "network : Ensure the VPC",
+        "network : Ensure the subnets",
+        "network : Ensure the security groups",
+    ):
+        assert task in dr_changed, f"{task} should report what it would create in the DR region"

@@ -207,6 +207,7 @@ def test_minimal_config_gets_every_default():
             "alb_ingress_cidrs": ["0.0.0.0/0"],
             "flow_logs": {"enabled": True, "traffic_type": "ALL", "retention_days": 30},
             "s3_endpoint": True,
+            "dr": None,
         },
         "eks": None,
         "databases": {},
@@ -490,3 +491,81 @@ def test_monitoring_budget_defaults_to_the_reference_thresholds():
 def test_monitoring_error_rate_follows_availability():
     sla = ok(valid(monitoring={"sla": {"availability": 99.5}}))["monitoring"]["sla"]
     assert sla == {"availability": 99.5, "p95_latency_ms": 100, "error_rate_percent": 0.5}
+
+
+def with_dr_replica(**network_dr: Any) -> dict[str, Any]:
+    config = valid(databases={"main": {"engine": "postgres", "dr_replica": {"enabled": True}}})
+    if network_dr:
+        config["network"]["dr"] = network_dr
+    return config
+
+
+def test_dr_network_defaults_next_to_the_primary_in_the_dr_region():
+    dr = ok(with_dr_replica())["network"]["dr"]
+    assert dr == {
+        "cidr": "10.1.0.0/16",
+        "availability_zones": ["us-west-2a", "us-west-2b", "us-west-2c"],
+        "nat": "none",
+        "flow_logs": {"enabled": True, "traffic_type": "ALL", "retention_days": 30},
+        "alb_ingress_cidrs": ["0.0.0.0/0"],
+        "s3_endpoint": True,
+        "subnets": {
+            "private": [
+                {"az": "us-west-2a", "cidr": "10.1.0.0/20"},
+                {"az": "us-west-2b", "cidr": "10.1.16.0/20"},
+                {"az": "us-west-2c", "cidr": "10.1.32.0/20"},
+            ],
+            "public": [
+                {"az": "us-west-2a", "cidr": "10.1.48.0/24"},
+                {"az": "us-west-2b", "cidr": "10.1.49.0/24"},
+                {"az": "us-west-2c", "cidr": "10.1.50.0/24"},
+            ],
+            "database": [
+                {"az": "us-west-2a", "cidr": "10.1.51.0/24"},
+                {"az": "us-west-2b", "cidr": "10.1.52.0/24"},
+                {"az": "us-west-2c", "cidr": "10.1.53.0/24"},
+            ],
+        },
+    }
+
+
+def test_dr_network_honours_given_values():
+    config = with_dr_replica(cidr="172.20.0.0/20", availability_zones=["us-west-2b", "us-west-2d"])
+    dr = ok(config)["network"]["dr"]
+    assert dr["cidr"] == "172.20.0.0/20"
+    assert [s["az"] for s in dr["subnets"]["database"]] == ["us-west-2b", "us-west-2d"]
+    assert all(s["cidr"].startswith("172.20.") for s in dr["subnets"]["database"])
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(valid(), id="no DR replica"),
+        pytest.param(
+            valid(dr_region=None, network={"cidr": "10.0.0.0/16", "dr": {"cidr": "10.9.0.0/16"}}),
+            id="no dr_region",
+        ),
+    ],
+)
+def test_no_dr_network_without_a_dr_replica(config):
+    assert ok(config)["network"]["dr"] is None
+
+
+@pytest.mark.parametrize(
+    ("network_dr", "path", "match"),
+    [
+        ({"cidr": "10.0.128.0/17"}, "platform.network.dr.cidr", "overlaps platform.network.cidr"),
+        ({"cidr": "10.0.0.0/8"}, "platform.network.dr.cidr", "expected /16../24"),
+        (
+            {"availability_zones": ["us-west-2a", "us-east-1b"]},
+            "platform.network.dr.availability_zones[1]",
+            "is not in platform.dr_region 'us-west-2'",
+        ),
+        ({"nat": "always"}, "platform.network.dr.nat", "one of"),
+        ({"vpc": "x"}, "platform.network.dr.vpc", "unknown key"),
+    ],
+)
+def test_bad_dr_network_is_refused_naming_the_key(network_dr, path, match):
+    _config, errors = validate_platform(with_dr_replica(**network_dr))
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(path + ": ") and match in errors[0], errors
