@@ -10,6 +10,7 @@ those into ``fail_json_aws``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 from collections.abc import Iterator
@@ -17,6 +18,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+with contextlib.suppress(ImportError):  # the module reports a missing botocore
+    import botocore
 
 # "Amazon CloudWatch metrics for Amazon RDS": ReplicaLag is published once a minute per replica.
 LAG_WINDOW_SECONDS = 300
@@ -289,3 +294,37 @@ class Timeline:
     @property
     def waited_seconds(self) -> float:
         return round(self._waited, 3)
+
+
+class InstanceManager:
+    """What both DR modules do with the instance they act on (``db_instance_identifier``): read
+    it, wait on it with a timeline, and fail with the result gathered so far."""
+
+    def __init__(self, module: Any, result: dict[str, Any]) -> None:
+        self.module = module
+        self.params = module.params
+        self.identifier: str = self.params["db_instance_identifier"]
+        self.region: str = module.region
+        self.retry = AWSRetry.jittered_backoff()
+        self.rds = module.client("rds", retry_decorator=self.retry)
+        self.timeline = Timeline()
+        self.result: dict[str, Any] = {"changed": False, "plan": [], **result}
+
+    def fail(self, error: Exception, msg: str) -> None:
+        self.module.fail_json_aws(error, msg=msg, **self.result)
+
+    def describe(self) -> dict[str, Any] | None:
+        try:
+            return describe_instance(self.rds, self.identifier)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.fail(e, f"Failed to describe DB instance {self.identifier}")
+        return None
+
+    def wait_with(self, waiter: Any, waiter_name: str) -> None:
+        """Wait with ``waiter`` at ``poll_interval`` until ``wait_timeout``, counted as AWS time."""
+        try:
+            self.timeline.wait(
+                waiter, self.identifier, self.params["wait_timeout"], self.params["poll_interval"]
+            )
+        except botocore.exceptions.WaiterError as e:
+            self.fail(e, f"Timed out or failed waiting for {self.identifier} ({waiter_name})")

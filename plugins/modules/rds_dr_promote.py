@@ -205,7 +205,6 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
@@ -213,7 +212,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 from ansible_collections.plinth.platform.plugins.module_utils.rds_dr import (
     PROMOTED_WAITER,
-    Timeline,
+    InstanceManager,
     blocking_failures,
     describe_instance,
     is_replica,
@@ -226,47 +225,26 @@ from ansible_collections.plinth.platform.plugins.module_utils.rds_dr import (
 FENCE_DESCRIPTION = "Plinth DR fence: no ingress, so no writes reach a demoted primary"
 
 
-class PromotionManager:
+class PromotionManager(InstanceManager):
     def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.identifier: str = self.params["db_instance_identifier"]
-        self.region: str = module.region
-        self.retry = AWSRetry.jittered_backoff()
-        self.rds = module.client("rds", retry_decorator=self.retry)
+        super().__init__(
+            module,
+            {
+                "promoted": False,
+                "already_promoted": False,
+                "forced": [],
+                "checks": [],
+                "replica_lag_seconds": None,
+                "fence": {"status": "skipped"},
+            },
+        )
         self.cloudwatch = module.client("cloudwatch", retry_decorator=self.retry)
-        self.timeline = Timeline()
-        self.result: dict[str, Any] = {
-            "changed": False,
-            "promoted": False,
-            "already_promoted": False,
-            "forced": [],
-            "checks": [],
-            "plan": [],
-            "replica_lag_seconds": None,
-            "fence": {"status": "skipped"},
-        }
-
-    def fail(self, error: Exception, msg: str) -> None:
-        self.module.fail_json_aws(error, msg=msg, **self.result)
-
-    def describe(self) -> dict[str, Any] | None:
-        try:
-            return describe_instance(self.rds, self.identifier)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Failed to describe DB instance {self.identifier}")
-        return None
 
     def wait(self, waiter_name: str) -> None:
-        waiter = create_waiter_with_client(
-            waiter_name, WaiterModel(PROMOTED_WAITER), self.module.client("rds")
+        model = WaiterModel(PROMOTED_WAITER)
+        self.wait_with(
+            create_waiter_with_client(waiter_name, model, self.module.client("rds")), waiter_name
         )
-        try:
-            self.timeline.wait(
-                waiter, self.identifier, self.params["wait_timeout"], self.params["poll_interval"]
-            )
-        except botocore.exceptions.WaiterError as e:
-            self.fail(e, f"Timed out or failed waiting for {self.identifier} ({waiter_name})")
 
     # --- entry point ---------------------------------------------------------------------------
 

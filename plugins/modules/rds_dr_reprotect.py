@@ -179,39 +179,29 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
 )
 from ansible_collections.plinth.platform.plugins.module_utils.rds_dr import (
-    Timeline,
+    InstanceManager,
     describe_instance,
     parse_source,
     replica_settings,
 )
 
 
-class ReprotectManager:
+class ReprotectManager(InstanceManager):
     def __init__(self, module: AnsibleAWSModule) -> None:
-        self.module = module
-        self.params = module.params
-        self.identifier: str = self.params["db_instance_identifier"]
-        self.region: str = module.region
-        self.retry = AWSRetry.jittered_backoff()
-        self.rds = module.client("rds", retry_decorator=self.retry)
-        self.timeline = Timeline()
-        self.result: dict[str, Any] = {
-            "changed": False,
-            "already_protected": False,
-            "deleted": False,
-            "final_snapshot": None,
-            "created": False,
-            "status": None,
-            "plan": [],
-        }
-
-    def fail(self, error: Exception, msg: str) -> None:
-        self.module.fail_json_aws(error, msg=msg, **self.result)
+        super().__init__(
+            module,
+            {
+                "already_protected": False,
+                "deleted": False,
+                "final_snapshot": None,
+                "created": False,
+                "status": None,
+            },
+        )
 
     def call(self, msg: str, method: str, **kwargs: Any) -> Any:
         try:
@@ -220,21 +210,8 @@ class ReprotectManager:
             self.fail(e, msg)
         return None
 
-    def describe(self) -> dict[str, Any] | None:
-        try:
-            return describe_instance(self.rds, self.identifier)
-        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-            self.fail(e, f"Failed to describe DB instance {self.identifier}")
-        return None
-
     def wait(self, waiter_name: str) -> None:
-        waiter = self.module.client("rds").get_waiter(waiter_name)
-        try:
-            self.timeline.wait(
-                waiter, self.identifier, self.params["wait_timeout"], self.params["poll_interval"]
-            )
-        except botocore.exceptions.WaiterError as e:
-            self.fail(e, f"Timed out or failed waiting for {self.identifier} ({waiter_name})")
+        self.wait_with(self.module.client("rds").get_waiter(waiter_name), waiter_name)
 
     def source(self) -> tuple[str, str, str]:
         """(identifier, region, ARN) of the instance to replicate from."""
