@@ -592,6 +592,22 @@ def _dict(fields: Mapping[str, Spec], **kwargs: Any) -> Spec:
     return Spec("dict", fields=fields, **kwargs)
 
 
+def _availability_zones(example: str, **kwargs: Any) -> Spec:
+    """1..6 distinct availability zone names (the primary's, or the DR network's)."""
+    return Spec(
+        "list",
+        minimum=1,
+        maximum=6,
+        unique=True,
+        items=_str(
+            pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]",
+            expect=f"an availability zone name (e.g. {example})",
+        ),
+        expect="a list of 1..6 availability zone names",
+        **kwargs,
+    )
+
+
 def _str_map(**kwargs: Any) -> Spec:
     return Spec("dict", values=_str(), **kwargs)
 
@@ -641,18 +657,8 @@ NETWORK = _dict(
                     nullable=True,
                     default=None,
                 ),
-                "availability_zones": Spec(
-                    "list",
-                    minimum=1,
-                    maximum=6,
-                    unique=True,
-                    items=_str(
-                        pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]",
-                        expect="an availability zone name (e.g. us-west-2a)",
-                    ),
-                    expect="a list of 1..6 availability zone names",
-                    nullable=True,
-                    default=None,
+                "availability_zones": _availability_zones(
+                    "us-west-2a", nullable=True, default=None
                 ),
                 "nat": _str(choices=("single", "per_az", "none"), default="none"),
                 "flow_logs": _FLOW_LOGS,
@@ -2124,18 +2130,7 @@ PLATFORM = _dict(
             nullable=True,
             default=None,
         ),
-        "availability_zones": Spec(
-            "list",
-            required=True,
-            minimum=1,
-            maximum=6,
-            unique=True,
-            items=_str(
-                pattern=r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]",
-                expect="an availability zone name (e.g. us-east-1a)",
-            ),
-            expect="a list of 1..6 availability zone names",
-        ),
+        "availability_zones": _availability_zones("us-east-1a", required=True),
         "tags": _str_map(default={}, check=_check_tags),
         "network": NETWORK,
         "eks": EKS,
