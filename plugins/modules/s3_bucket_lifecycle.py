@@ -207,7 +207,7 @@ buckets:
 diff:
   description:
     - With O(name), the rules before and after (C(rules)); with O(buckets), the buckets that
-      changed, by name, each C({rules: [...]}).
+      changed, by name, each with its C(rules).
   type: dict
   returned: when diff mode is on
 """

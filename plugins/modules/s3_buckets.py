@@ -32,7 +32,7 @@ options:
   buckets:
     description:
       - The buckets. Each is in O(buckets[].region), so one run can make the buckets of the
-        primary and of the DR region. Bucket names are global: a name may appear once.
+        primary and of the DR region. Bucket names are global, so a name may appear once.
     type: list
     elements: dict
     required: true
