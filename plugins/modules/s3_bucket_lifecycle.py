@@ -50,6 +50,50 @@ options:
         type: list
         elements: dict
         default: []
+        suboptions:
+          id:
+            description: The rule ID, unique in the bucket.
+            required: true
+            type: str
+          prefix:
+            description: The object key prefix the rule applies to; V("") for every object.
+            default: ""
+            type: str
+          status:
+            description: Whether the rule is applied.
+            default: enabled
+            choices: [enabled, disabled]
+            type: str
+          transitions:
+            description: Transitions of current objects to other storage classes.
+            type: list
+            elements: dict
+            default: []
+            suboptions:
+              days:
+                description: Days after creation.
+                required: true
+                type: int
+              storage_class:
+                description: The target storage class.
+                required: true
+                choices:
+                  - STANDARD_IA
+                  - ONEZONE_IA
+                  - INTELLIGENT_TIERING
+                  - GLACIER_IR
+                  - GLACIER
+                  - DEEP_ARCHIVE
+                type: str
+          expiration_days:
+            description: Days after creation when current objects expire.
+            type: int
+          noncurrent_version_expiration_days:
+            description: Days after becoming noncurrent when object versions are deleted.
+            type: int
+          abort_incomplete_multipart_upload_days:
+            description: Days after initiation when incomplete multipart uploads are aborted.
+            type: int
   rules:
     description:
       - The lifecycle rules of O(name). Required with O(state=present) (it may be empty, see
