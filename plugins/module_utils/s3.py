@@ -19,6 +19,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 
+def s3_client(module: Any, region: str | None = None) -> Any:
+    """An S3 client with retries, of ``region`` (default: the module's)."""
+    extra = {"region": region} if region else {}
+    return module.client("s3", retry_decorator=AWSRetry.jittered_backoff(), **extra)
+
+
 def by_id(rule: dict[str, Any]) -> str:
     return rule["id"]
 
@@ -34,11 +40,14 @@ class BucketConfigurationManager:
     result_key = ""
     missing_code = ""
 
-    def __init__(self, module: Any) -> None:
+    def __init__(self, module: Any, name: str | None = None, client: Any = None) -> None:
+        """``name`` and ``client`` default to the module's ``name`` and a client of the module's
+        region; a module that handles several buckets passes each bucket's (one client per
+        region)."""
         self.module = module
         self.params = module.params
-        self.name: str = module.params["name"]
-        self.client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
+        self.name: str = module.params["name"] if name is None else name
+        self.client = client or s3_client(module)
         self.changed = False
 
     def get(self) -> dict[str, Any]:

@@ -20,6 +20,8 @@ description:
     0.9 s of task overhead and a C(DescribeAlarms) each, even when nothing changes); an
     environment's alarm set (tens of alarms) then dominates a no-op run.  This module makes the
     no-op cost one API call for the whole set.
+  - Each alarm may name its region (O(alarms[].region)); one run then covers several regions with
+    one client and one C(DescribeAlarms) per region of O(regions), instead of one task per region.
   - Alarms are compared field by field with what CloudWatch reports (threshold, statistic,
     dimensions, actions, metric math...), so a rerun with the same set makes no change.
 author: Plinth engineering (!UNKNOWN)
@@ -32,9 +34,18 @@ options:
     type: str
   purge:
     description:
-      - Delete the alarms under O(prefix) that O(alarms) does not list.
+      - Delete the alarms under O(prefix) that O(alarms) does not list, in each region of
+        O(regions).
     type: bool
     default: false
+  regions:
+    description:
+      - The regions the run manages; their alarms under O(prefix) are read (and with O(purge)
+        deleted when not listed) even when O(alarms) has none there.
+      - Defaults to the module's region and the regions of O(alarms[].region). An alarm in a
+        region not listed fails the module.
+    type: list
+    elements: str
   alarms:
     description:
       - The alarms.  Either a single metric (O(alarms[].namespace), O(alarms[].metric_name),
@@ -45,9 +56,12 @@ options:
     default: []
     suboptions:
       name:
-        description: The alarm name (starts with O(prefix)).
+        description: The alarm name (starts with O(prefix)); unique within a region.
         type: str
         required: true
+      region:
+        description: The region of the alarm; by default the module's region (O(region)).
+        type: str
       description:
         description: The alarm description.
         type: str
@@ -182,7 +196,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 alarms:
-  description: The alarms of the set as they are now (as given, in check mode), by name.
+  description:
+    - The alarms of the set as they are now (as given, in check mode), by name.
+    - In this and the other results, an alarm of another region than the module's is named
+      C(region:name).
   returned: always
   type: dict
   sample: {"shop-production-rds-main-cpu": {"threshold": 80.0, "statistic": "Average"}}
@@ -219,12 +236,18 @@ from ansible.module_utils.common.dict_transformations import (
 )
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
+    by_region,
+    diff_key,
+    item_region,
+)
 
 # DeleteAlarms takes at most 100 names per call.
 DELETE_BATCH = 100
 
 ALARM_OPTIONS: dict[str, dict[str, Any]] = dict(
     name=dict(type="str", required=True),
+    region=dict(type="str"),
     description=dict(type="str", default=""),
     namespace=dict(type="str"),
     metric_name=dict(type="str"),
@@ -359,7 +382,7 @@ class MetricAlarmsManager:
     def __init__(self, module: AnsibleAWSModule) -> None:
         self.module = module
         self.prefix: str = module.params["prefix"]
-        self.client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+        self.client: Any = None
         self.created: list[str] = []
         self.updated: list[str] = []
         self.deleted: list[str] = []
@@ -369,18 +392,36 @@ class MetricAlarmsManager:
     def fail(self, e: Exception, action: str) -> None:
         self.module.fail_json_aws(e, msg=f"Failed to {action}")
 
+    def regions(self, alarms: list[dict[str, Any]]) -> list[str]:
+        """The regions of the run, the module's first; fails on an alarm outside them."""
+        given = self.module.params["regions"]
+        of_alarms = list(by_region(self.module, alarms))
+        if given is None:
+            regions = [r for r in [self.module.region] if r]
+            return regions + [r for r in of_alarms if r not in regions]
+        for index, alarm in enumerate(alarms):
+            if item_region(self.module, alarm) not in given:
+                self.module.fail_json(
+                    msg=f"alarms[{index}] ({alarm['name']}): its region "
+                    f"{item_region(self.module, alarm)} is not in regions"
+                )
+        return list(dict.fromkeys(given))
+
     def validate(self, alarms: list[dict[str, Any]]) -> None:
-        seen: set[str] = set()
+        seen: set[tuple[str, str]] = set()
         for index, alarm in enumerate(alarms):
             name = alarm["name"]
             where = f"alarms[{index}] ({name})"
+            if not item_region(self.module, alarm):
+                self.module.fail_json(msg=f"{where}: no region (set region)")
             if not name.startswith(self.prefix):
                 self.module.fail_json(
                     msg=f"{where}: the name does not start with prefix {self.prefix!r}"
                 )
-            if name in seen:
-                self.module.fail_json(msg=f"{where}: the name is given twice")
-            seen.add(name)
+            key = (item_region(self.module, alarm), name)
+            if key in seen:
+                self.module.fail_json(msg=f"{where}: the name is given twice in {key[0]}")
+            seen.add(key)
             single = alarm.get("metric_name") is not None
             if single == bool(alarm.get("metrics")):
                 self.module.fail_json(msg=f"{where}: give either metric_name or metrics")
@@ -390,6 +431,53 @@ class MetricAlarmsManager:
                 )
             if single and bool(alarm.get("statistic")) == bool(alarm.get("extended_statistic")):
                 self.module.fail_json(msg=f"{where}: give either statistic or extended_statistic")
+
+    def ensure_region(self, region: str, alarms: list[dict[str, Any]]) -> dict[str, Any]:
+        """Converge the alarms of one region (self.client's); their wanted state by name."""
+        existing = self.describe()
+        result: dict[str, Any] = {}
+        to_put: list[tuple[str, dict[str, Any]]] = []
+        created, updated = [], []
+        for alarm in alarms:
+            name = alarm["name"]
+            key = diff_key(self.module, region, name)
+            wanted = wanted_state(alarm)
+            result[key] = wanted
+            if name not in existing:
+                created.append(key)
+                self.after[key] = wanted
+                to_put.append((name, wanted))
+                continue
+            have = current_state(existing[name])
+            changed = {k for k in wanted if wanted[k] != have.get(k)}
+            if changed:
+                updated.append(key)
+                self.before[key] = {k: have.get(k) for k in sorted(changed)}
+                self.after[key] = {k: wanted[k] for k in sorted(changed)}
+                to_put.append((name, wanted))
+        deleted: list[str] = []
+        if self.module.params["purge"]:
+            listed = {a["name"] for a in alarms}
+            deleted = sorted(set(existing) - listed)
+            for name in deleted:
+                self.before[diff_key(self.module, region, name)] = current_state(existing[name])
+        if not self.module.check_mode:
+            for name, wanted in to_put:
+                try:
+                    self.client.put_metric_alarm(aws_retry=True, **put_request(name, wanted))
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    self.fail(e, f"put alarm {name} in {region}")
+            for start in range(0, len(deleted), DELETE_BATCH):
+                try:
+                    self.client.delete_alarms(
+                        AlarmNames=deleted[start : start + DELETE_BATCH], aws_retry=True
+                    )
+                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+                    self.fail(e, f"delete alarms in {region}")
+        self.created += created
+        self.updated += updated
+        self.deleted += [diff_key(self.module, region, name) for name in deleted]
+        return result
 
     def describe(self) -> dict[str, dict[str, Any]]:
         try:
@@ -404,43 +492,13 @@ class MetricAlarmsManager:
     def ensure(self) -> None:
         alarms = self.module.params["alarms"] or []
         self.validate(alarms)
-        existing = self.describe()
+        groups = by_region(self.module, alarms)
         result: dict[str, Any] = {}
-        to_put: list[tuple[str, dict[str, Any]]] = []
-        for alarm in alarms:
-            name = alarm["name"]
-            wanted = wanted_state(alarm)
-            result[name] = wanted
-            if name not in existing:
-                self.created.append(name)
-                self.after[name] = wanted
-                to_put.append((name, wanted))
-                continue
-            have = current_state(existing[name])
-            changed = {k for k in wanted if wanted[k] != have.get(k)}
-            if changed:
-                self.updated.append(name)
-                self.before[name] = {k: have.get(k) for k in sorted(changed)}
-                self.after[name] = {k: wanted[k] for k in sorted(changed)}
-                to_put.append((name, wanted))
-        if self.module.params["purge"]:
-            listed = {a["name"] for a in alarms}
-            self.deleted = sorted(set(existing) - listed)
-            for name in self.deleted:
-                self.before[name] = current_state(existing[name])
-        if not self.module.check_mode:
-            for name, wanted in to_put:
-                try:
-                    self.client.put_metric_alarm(aws_retry=True, **put_request(name, wanted))
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.fail(e, f"put alarm {name}")
-            for start in range(0, len(self.deleted), DELETE_BATCH):
-                try:
-                    self.client.delete_alarms(
-                        AlarmNames=self.deleted[start : start + DELETE_BATCH], aws_retry=True
-                    )
-                except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-                    self.fail(e, "delete alarms")
+        for region in self.regions(alarms):
+            self.client = self.module.client(
+                "cloudwatch", retry_decorator=AWSRetry.jittered_backoff(), region=region
+            )
+            result.update(self.ensure_region(region, [alarms[i] for i in groups.get(region, [])]))
         out: dict[str, Any] = {
             "changed": bool(self.created or self.updated or self.deleted),
             "alarms": result,
@@ -458,6 +516,7 @@ def main() -> None:
         prefix=dict(type="str", required=True),
         purge=dict(type="bool", default=False),
         alarms=dict(type="list", elements="dict", default=[], options=ALARM_OPTIONS),
+        regions=dict(type="list", elements="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if not module.params["prefix"]:

@@ -12,10 +12,11 @@ module: kms_keys
 version_added: 0.1.0
 short_description: Manage a set of customer-managed KMS keys, each known by its alias, in one task
 description:
-  - Makes a set of symmetric (or other) customer-managed KMS keys exist in one region, each found
-    by its alias, with their description, enabled state, automatic rotation, tags and, when given,
-    the key policy. A missing key is created with its alias; a key scheduled for deletion has the
-    deletion cancelled and is enabled again (its data stays readable).
+  - Makes a set of symmetric (or other) customer-managed KMS keys exist, each found by its alias
+    in its region (O(keys[].region), default the module's region), with their description,
+    enabled state, automatic rotation, tags and, when given, the key policy. A missing key is
+    created with its alias; a key scheduled for deletion has the deletion cancelled and is
+    enabled again (its data stays readable).
   - Written because M(amazon.aws.kms_key) makes about 20 API calls per key even when nothing
     changes (it lists every alias of the account twice, every grant, every policy, and reads the
     whole key again after updating it) and takes one task per key. This module proves a key
@@ -31,7 +32,8 @@ author:
 options:
   keys:
     description:
-      - The keys, all in the module's region.
+      - The keys. Each is in O(keys[].region), so one run can make the keys of the primary and
+        of the DR region; an alias must be unique within a region.
     type: list
     elements: dict
     required: true
@@ -42,6 +44,11 @@ options:
             not start with C(alias/aws/) (reserved for AWS managed keys).
         type: str
         required: true
+      region:
+        description:
+          - The region of the key; by default the module's region (O(region)).
+          - One client is made per region and the keys of a region are handled together.
+        type: str
       description:
         description:
           - The key description. V(null) leaves an existing key's description as it is.
@@ -157,6 +164,14 @@ EXAMPLES = r"""
               Action: "kms:*"
               Resource: "*"
 
+- name: The storage key in the primary and in the DR region, in one task
+  plinth.platform.kms_keys:
+    keys:
+      - alias: alias/plinth-production-storage
+      - alias: alias/plinth-production-storage
+        region: us-west-2
+  register: keys
+
 - name: Schedule the keys for deletion in 7 days
   plinth.platform.kms_keys:
     keys:
@@ -183,6 +198,10 @@ keys:
       description: The alias, with the C(alias/) prefix.
       type: str
       sample: alias/plinth-production-storage
+    region:
+      description: The region of the key.
+      type: str
+      sample: us-east-1
     key_id:
       description: The key ID; V("") for a key that does not exist (check mode, or O(state=absent)).
       type: str
@@ -216,7 +235,9 @@ keys:
       type: bool
       sample: false
 diff:
-  description: The keys that changed, before and after, by alias (only what the module manages).
+  description:
+    - The keys that changed, before and after, by alias (only what the module manages); a key of
+      another region than the module's is under C(region:alias).
   type: dict
   returned: when diff mode is on
 """
@@ -237,7 +258,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
-from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
+    by_region,
+    call,
+    diff_key,
+    item_region,
+    refuse_duplicates_by_region,
+)
 
 KEY_SPECS = [
     "SYMMETRIC_DEFAULT",
@@ -266,17 +293,30 @@ def canonical_alias(alias: str) -> str:
 class KmsKeysManager:
     def __init__(self, module: AnsibleAWSModule) -> None:
         self.module = module
-        self.client = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
+        self.region = module.region
+        self.client: Any = None
+        self.new_key_client: Any = None
+        self.changed = False
+        self.before: dict[str, Any] = {}
+        self.after: dict[str, Any] = {}
+
+    def use_region(self, region: str) -> None:
+        """Work on the keys of ``region`` from now on (one client per region)."""
+        self.region = region
+        self.client = self.module.client(
+            "kms", retry_decorator=AWSRetry.jittered_backoff(), region=region
+        )
         # A key just created may not be found for a moment (KMS is eventually consistent).
-        self.new_key_client = module.client(
+        self.new_key_client = self.module.client(
             "kms",
             retry_decorator=AWSRetry.jittered_backoff(
                 retries=8, catch_extra_error_codes=["NotFoundException"]
             ),
+            region=region,
         )
-        self.changed = False
-        self.before: dict[str, Any] = {}
-        self.after: dict[str, Any] = {}
+
+    def diff_key(self, alias: str) -> str:
+        return diff_key(self.module, self.region, alias)
 
     def fail(self, e: Exception, msg: str) -> None:
         self.module.fail_json_aws(e, msg=msg)
@@ -475,7 +515,14 @@ class KmsKeysManager:
 
     def schedule_deletion(self, alias: str) -> dict[str, Any]:
         metadata = self.describe(alias)
-        result = {"alias": alias, "key_id": "", "key_arn": "", "key_state": "", "changed": False}
+        result = {
+            "alias": alias,
+            "region": self.region,
+            "key_id": "",
+            "key_arn": "",
+            "key_state": "",
+            "changed": False,
+        }
         if metadata is None:
             return result
         result.update(key_id=metadata["KeyId"], key_arn=metadata["Arn"])
@@ -489,8 +536,8 @@ class KmsKeysManager:
                 KeyId=metadata["KeyId"],
                 PendingWindowInDays=self.module.params["pending_window"],
             )
-        self.before[alias] = {"key_state": metadata["KeyState"]}
-        self.after[alias] = {"key_state": "PendingDeletion"}
+        self.before[self.diff_key(alias)] = {"key_state": metadata["KeyState"]}
+        self.after[self.diff_key(alias)] = {"key_state": "PendingDeletion"}
         self.changed = True
         return dict(result, changed=True)
 
@@ -501,19 +548,21 @@ class KmsKeysManager:
         metadata = self.describe(alias)
         if metadata is None:
             state = self.create(wanted)
-            self.before[alias] = {}
-            self.after[alias] = {k: v for k, v in state.items() if k not in ("key_id", "key_arn")}
+            self.before[self.diff_key(alias)] = {}
+            self.after[self.diff_key(alias)] = {
+                k: v for k, v in state.items() if k not in ("key_id", "key_arn")
+            }
             self.changed = True
-            return dict(state, alias=alias, changed=True)
+            return dict(state, alias=alias, region=self.region, changed=True)
         state = self.update(wanted, metadata)
         before = state.pop("before")
         changed = any(before[k] != state[k] for k in before)
         if changed:
-            self.before[alias] = before
-            self.after[alias] = {k: state[k] for k in before}
+            self.before[self.diff_key(alias)] = before
+            self.after[self.diff_key(alias)] = {k: state[k] for k in before}
             self.changed = True
         state.pop("policy", None)
-        return dict(state, alias=alias, changed=changed)
+        return dict(state, alias=alias, region=self.region, changed=changed)
 
     def validate(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         wanted = []
@@ -532,19 +581,31 @@ class KmsKeysManager:
                     policy = json.loads(policy)
                 except ValueError as e:
                     self.module.fail_json(msg=f"{alias}: the policy is not valid JSON: {e}")
-            wanted.append(dict(key, alias=alias, policy=policy, tags=key["tags"] or {}))
-        refuse_duplicates(self.module, [key["alias"] for key in wanted], "aliases")
+            region = item_region(self.module, key)
+            if not region:
+                self.module.fail_json(msg=f"{alias}: no region (set region or keys[].region)")
+            wanted.append(
+                dict(key, alias=alias, region=region, policy=policy, tags=key["tags"] or {})
+            )
+        refuse_duplicates_by_region(
+            self.module, wanted, [key["alias"] for key in wanted], "aliases"
+        )
         return wanted
 
     def run(self) -> None:
         params = self.module.params
         wanted = self.validate(params["keys"])
-        if params["state"] == "absent":
-            if not 7 <= params["pending_window"] <= 30:
-                self.module.fail_json(msg="pending_window must be between 7 and 30 days")
-            results = [self.schedule_deletion(key["alias"]) for key in wanted]
-        else:
-            results = [self.ensure_key(key) for key in wanted]
+        if params["state"] == "absent" and not 7 <= params["pending_window"] <= 30:
+            self.module.fail_json(msg="pending_window must be between 7 and 30 days")
+        results: list[dict[str, Any]] = [{}] * len(wanted)
+        for region, indexes in by_region(self.module, wanted).items():
+            self.use_region(region)
+            for index in indexes:
+                key = wanted[index]
+                if params["state"] == "absent":
+                    results[index] = self.schedule_deletion(key["alias"])
+                else:
+                    results[index] = self.ensure_key(key)
         out: dict[str, Any] = {"changed": self.changed, "keys": results}
         if self.module._diff:
             out["diff"] = {"before": self.before, "after": self.after}
@@ -554,6 +615,7 @@ class KmsKeysManager:
 def main() -> None:
     key = dict(
         alias=dict(type="str", required=True),
+        region=dict(type="str"),
         description=dict(type="str"),
         enabled=dict(type="bool", default=True),
         enable_key_rotation=dict(type="bool", default=True),

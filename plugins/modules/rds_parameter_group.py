@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 ---
 module: rds_parameter_group
 version_added: 0.1.0
-short_description: Manage an RDS DB parameter group and the parameters set in it
+short_description: Manage RDS DB parameter groups and the parameters set in them
 description:
   - Create, tag or delete an RDS DB parameter group, and make the parameters set in it
     (C(Source=user)) exactly O(parameters), or at least O(parameters) with
@@ -19,18 +19,49 @@ description:
     family, or not modifiable) makes the module fail instead of being skipped with a returned
     C(errors) list, and a group that does not exist is recognised whether the API answers
     C(DBParameterGroupNotFound) or an empty list.
+  - An unchanged group costs three reads (the group, its user-set parameters, its tags); the
+    family's whole parameter listing is read only when a parameter is to be set.
   - Parameters whose C(ApplyType) is C(dynamic) are applied immediately, all others (static, or
     unknown because the API does not report it) at the next reboot (C(pending-reboot)), which AWS
     accepts for every parameter.
+  - With O(parameter_groups) one run manages several groups, each in its own region (one client
+    per region), instead of one task run per group.
   - This module supports check mode and diff mode.
 author:
   - Plinth engineering (!UNKNOWN)
 options:
   name:
     description:
-      - The name of the DB parameter group.
-    required: true
+      - The name of the DB parameter group (in the module's region).
+      - Exactly one of O(name) and O(parameter_groups) is required.
     type: str
+  parameter_groups:
+    description:
+      - Several groups instead of O(name), O(family), O(description), O(parameters) and O(tags).
+      - O(purge_parameters), O(purge_tags) and O(state) apply to each group.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The name of the group; unique within a region.
+        required: true
+        type: str
+      region:
+        description: The region of the group; by default the module's region (O(region)).
+        type: str
+      family:
+        description: As O(family).
+        type: str
+      description:
+        description: As O(description).
+        type: str
+      parameters:
+        description: As O(parameters).
+        type: dict
+        default: {}
+      tags:
+        description: As O(tags); V(null) leaves the group's tags as they are.
+        type: dict
   family:
     description:
       - The DB parameter group family, for example V(postgres16).
@@ -100,6 +131,17 @@ EXAMPLES = r"""
   plinth.platform.rds_parameter_group:
     name: bioinvest-production-main
     state: absent
+
+- name: The group in the primary and in the DR region, in one task
+  plinth.platform.rds_parameter_group:
+    parameter_groups:
+      - name: bioinvest-production-main
+        family: postgres16
+        parameters: {log_min_duration_statement: 500}
+      - name: bioinvest-production-main
+        region: us-west-2
+        family: postgres16
+        parameters: {log_min_duration_statement: 500}
 """
 
 RETURN = r"""
@@ -113,7 +155,7 @@ parameter_group:
     - The group after the module ran, or the group that was deleted (O(state=absent)).
     - An empty dict when O(state=absent) and the group did not exist.
   type: dict
-  returned: always
+  returned: with O(name)
   contains:
     db_parameter_group_name:
       description: The name of the group.
@@ -145,6 +187,27 @@ parameter_group:
       type: dict
       returned: when the group exists
       sample: {"Environment": "production"}
+parameter_groups:
+  description:
+    - With O(parameter_groups), each group in the order given, as RV(parameter_group) (empty
+      but for its name, region and changed when it does not exist), with C(name), C(region) and
+      C(changed).
+  type: list
+  elements: dict
+  returned: with O(parameter_groups)
+  sample:
+    - name: bioinvest-production-main
+      region: us-west-2
+      changed: false
+      db_parameter_group_name: bioinvest-production-main
+      db_parameter_group_family: postgres16
+      parameters: {"log_min_duration_statement": "500"}
+diff:
+  description:
+    - With O(name), the group before and after; with O(parameter_groups), the groups that
+      changed, by name (C(region:name) for a group of another region than the module's).
+  type: dict
+  returned: when diff mode is on
 """
 
 from typing import Any
@@ -162,6 +225,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
+    by_region,
+    diff_key,
+    item_region,
+    refuse_duplicates_by_region,
+)
 
 # ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters per call.
 BATCH = 20
@@ -171,12 +240,22 @@ def _batches(items: list[Any]) -> list[list[Any]]:
     return [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
 
 
+def rds_client(module: AnsibleAWSModule, region: str | None = None) -> Any:
+    extra = {"region": region} if region else {}
+    return module.client("rds", retry_decorator=AWSRetry.jittered_backoff(), **extra)
+
+
 class ParameterGroupManager:
-    def __init__(self, module: AnsibleAWSModule) -> None:
+    def __init__(
+        self, module: AnsibleAWSModule, params: dict[str, Any] | None = None, client: Any = None
+    ) -> None:
+        """``params`` (name, family, description, parameters, tags and the purge options and
+        state) default to the module's; a run over O(parameter_groups) passes each group's, with
+        the client of its region."""
         self.module = module
-        self.params = module.params
-        self.name = module.params["name"]
-        self.client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+        self.params = module.params if params is None else params
+        self.name = self.params["name"]
+        self.client = client or rds_client(module)
         self.changed = False
 
     def describe(self) -> dict[str, Any] | None:
@@ -341,11 +420,15 @@ class ParameterGroupManager:
                     msg=f"Parameter group {self.name} has family"
                     f" {group.get('DBParameterGroupFamily')}, not {family}; AWS cannot change it"
                 )
-            listing = self.all_parameters()
             current = {
                 p["ParameterName"]: p.get("ParameterValue")
                 for p in self.all_parameters(Source="user")
             }
+            # The family's listing (several pages on AWS) only serves the parameters to modify: a
+            # value already set by the user is known to the family and modifiable.
+            wanted = {name: str(value) for name, value in self.params["parameters"].items()}
+            differs = any(current.get(name) != value for name, value in wanted.items())
+            listing = self.all_parameters() if differs else []
             old_tags = self.tags(group["DBParameterGroupArn"])
             before = self.view(group, current, old_tags)
             tags = self.update_tags(group["DBParameterGroupArn"], old_tags)
@@ -389,10 +472,58 @@ class ParameterGroupManager:
             result["diff"] = diff
         self.module.exit_json(**result)
 
+    def converge(self) -> dict[str, Any]:
+        """The group after the module ran (the deleted group with O(state=absent)), with the
+        diff under ``before`` / ``after``."""
+        if self.params["state"] == "present":
+            diff = self.ensure_present()
+            return dict(diff["after"], diff=diff)
+        diff = self.ensure_absent()
+        return dict(diff["before"], diff=diff)
+
+
+def process_groups(module: AnsibleAWSModule) -> None:
+    """The O(parameter_groups) form: every group checked before any call, then region by
+    region with one client each."""
+    groups = module.params["parameter_groups"]
+    for group in groups:
+        if not item_region(module, group):
+            module.fail_json(msg=f"{group['name']}: no region (set region)")
+    refuse_duplicates_by_region(
+        module, groups, [group["name"] for group in groups], "parameter group names"
+    )
+    shared = {k: module.params[k] for k in ("purge_parameters", "purge_tags", "state")}
+    results: list[dict[str, Any]] = [{}] * len(groups)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for region, indexes in by_region(module, groups).items():
+        client = rds_client(module, region)
+        for index in indexes:
+            manager = ParameterGroupManager(module, dict(groups[index], **shared), client)
+            result = manager.converge()
+            diff = result.pop("diff")
+            results[index] = dict(result, name=manager.name, region=region, changed=manager.changed)
+            if manager.changed:
+                key = diff_key(module, region, manager.name)
+                before[key], after[key] = diff["before"], diff["after"]
+    out: dict[str, Any] = {"changed": bool(after), "parameter_groups": results}
+    if module._diff:
+        out["diff"] = {"before": before, "after": after}
+    module.exit_json(**out)
+
 
 def main() -> None:
-    argument_spec = dict(
+    group = dict(
         name=dict(type="str", required=True),
+        region=dict(type="str"),
+        family=dict(type="str"),
+        description=dict(type="str"),
+        parameters=dict(type="dict", default={}),
+        tags=dict(type="dict"),
+    )
+    argument_spec = dict(
+        name=dict(type="str"),
+        parameter_groups=dict(type="list", elements="dict", options=group),
         family=dict(type="str"),
         description=dict(type="str"),
         parameters=dict(type="dict", default={}),
@@ -401,8 +532,16 @@ def main() -> None:
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    ParameterGroupManager(module).process()
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[["name", "parameter_groups"]],
+        required_one_of=[["name", "parameter_groups"]],
+    )
+    if module.params["parameter_groups"] is not None:
+        process_groups(module)
+    else:
+        ParameterGroupManager(module).process()
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ module: s3_buckets
 version_added: 0.1.0
 short_description: Manage a set of private, encrypted S3 buckets in one task
 description:
-  - Makes a set of S3 buckets of one region exist with versioning, default encryption (SSE-S3 or
+  - Makes a set of S3 buckets, each in its region (O(buckets[].region), default the module's
+    region), exist with versioning, default encryption (SSE-S3 or
     SSE-KMS with an S3 Bucket Key), the public access block, object ownership, a bucket policy
     and tags. An unchanged bucket costs six reads (versioning, encryption, public access block,
     ownership controls, policy, tags); writes happen only for what differs.
@@ -30,7 +31,8 @@ author:
 options:
   buckets:
     description:
-      - The buckets, all in the module's region.
+      - The buckets. Each is in O(buckets[].region), so one run can make the buckets of the
+        primary and of the DR region. Bucket names are global, so a name may appear once.
     type: list
     elements: dict
     required: true
@@ -39,6 +41,11 @@ options:
         description: The bucket name.
         type: str
         required: true
+      region:
+        description:
+          - The region of the bucket; by default the module's region (O(region)).
+          - One client is made per region and the buckets of a region are handled together.
+        type: str
       versioning:
         description: Whether object versioning is enabled (an enabled one can only be suspended).
         type: bool
@@ -101,6 +108,15 @@ EXAMPLES = r"""
       - name: plinth-production-logs
         versioning: false
         encryption: AES256
+
+- name: A bucket and its DR copy in one task
+  plinth.platform.s3_buckets:
+    buckets:
+      - name: plinth-production-raw
+        encryption: AES256
+      - name: plinth-production-raw-dr
+        region: us-west-2
+        encryption: AES256
 """
 
 RETURN = r"""
@@ -119,6 +135,10 @@ buckets:
       description: The bucket name.
       type: str
       sample: plinth-production-raw
+    region:
+      description: The region of the bucket.
+      type: str
+      sample: us-east-1
     changed:
       description: Whether this bucket was created, changed or deleted.
       type: bool
@@ -129,7 +149,9 @@ buckets:
       elements: str
       sample: [tags]
 diff:
-  description: The buckets that changed, before and after, by name (only the settings that differ).
+  description:
+    - The buckets that changed, before and after, by name (only the settings that differ); a
+      bucket of another region than the module's is under C(region:name).
   type: dict
   returned: when diff mode is on
 """
@@ -149,7 +171,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
 )
-from ansible_collections.plinth.platform.plugins.module_utils.bulk import refuse_duplicates
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
+    by_region,
+    diff_key,
+    item_region,
+    refuse_duplicates,
+)
 
 PUBLIC_ACCESS_KEYS = (
     "BlockPublicAcls",
@@ -168,15 +195,27 @@ class Missing(Exception):
 class S3BucketsManager:
     def __init__(self, module: AnsibleAWSModule) -> None:
         self.module = module
-        self.client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())
-        self.writer = module.client(
-            "s3",
-            retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=NEW_BUCKET_CODES),
-        )
+        self.client: Any = None
+        self.writer: Any = None
         self.region = module.region
         self.changed = False
         self.before: dict[str, Any] = {}
         self.after: dict[str, Any] = {}
+
+    def use_region(self, region: str) -> None:
+        """Work on the buckets of ``region`` from now on (one client per region)."""
+        self.region = region
+        self.client = self.module.client(
+            "s3", retry_decorator=AWSRetry.jittered_backoff(), region=region
+        )
+        self.writer = self.module.client(
+            "s3",
+            retry_decorator=AWSRetry.jittered_backoff(catch_extra_error_codes=NEW_BUCKET_CODES),
+            region=region,
+        )
+
+    def diff_key(self, name: str) -> str:
+        return diff_key(self.module, self.region, name)
 
     def fail(self, e: Exception, msg: str) -> None:
         self.module.fail_json_aws(e, msg=msg)
@@ -361,15 +400,22 @@ class S3BucketsManager:
         if created or changes:
             self.changed = True
             before = {} if created else {g: current[g] for g in changes}
-            self.before[name] = before
-            self.after[name] = desired if created else {g: desired[g] for g in changes}
-        return {"name": name, "changed": created or bool(changes), "changes": changes}
+            self.before[self.diff_key(name)] = before
+            self.after[self.diff_key(name)] = (
+                desired if created else {g: desired[g] for g in changes}
+            )
+        return {
+            "name": name,
+            "region": self.region,
+            "changed": created or bool(changes),
+            "changes": changes,
+        }
 
     def delete_bucket(self, name: str) -> dict[str, Any]:
         try:
             self.client.head_bucket(aws_retry=True, Bucket=name)
         except is_boto3_error_code(["404", "NoSuchBucket", "NotFound"]):
-            return {"name": name, "changed": False, "changes": []}
+            return {"name": name, "region": self.region, "changed": False, "changes": []}
         except (
             botocore.exceptions.ClientError,
             botocore.exceptions.BotoCoreError,
@@ -381,25 +427,31 @@ class S3BucketsManager:
             except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
                 self.fail(e, f"Failed to delete bucket {name} (it must be empty)")
         self.changed = True
-        self.before[name] = {"exists": True}
-        self.after[name] = {}
-        return {"name": name, "changed": True, "changes": ["deleted"]}
+        self.before[self.diff_key(name)] = {"exists": True}
+        self.after[self.diff_key(name)] = {}
+        return {"name": name, "region": self.region, "changed": True, "changes": ["deleted"]}
 
     def run(self) -> None:
         buckets = self.module.params["buckets"]
         names = [bucket["name"] for bucket in buckets]
-        refuse_duplicates(self.module, names, "bucket names")
+        refuse_duplicates(self.module, names, "bucket names")  # global, whatever the region
         wanted = []
         for bucket in buckets:
+            if not item_region(self.module, bucket):
+                self.module.fail_json(msg=f"{bucket['name']}: no region (set region)")
             kms = bucket["encryption"] == "aws:kms"
             if kms and not bucket["encryption_key_id"] and self.module.params["state"] == "present":
                 self.module.fail_json(msg=f"{bucket['name']}: aws:kms needs encryption_key_id")
             policy = bucket["policy"]
             wanted.append(dict(bucket, policy=json.loads(policy) if policy else None))
-        if self.module.params["state"] == "absent":
-            results = [self.delete_bucket(name) for name in names]
-        else:
-            results = [self.ensure_bucket(bucket) for bucket in wanted]
+        results: list[dict[str, Any]] = [{}] * len(wanted)
+        for region, indexes in by_region(self.module, wanted).items():
+            self.use_region(region)
+            for index in indexes:
+                if self.module.params["state"] == "absent":
+                    results[index] = self.delete_bucket(names[index])
+                else:
+                    results[index] = self.ensure_bucket(wanted[index])
         out: dict[str, Any] = {"changed": self.changed, "buckets": results}
         if self.module._diff:
             out["diff"] = {"before": self.before, "after": self.after}
@@ -409,6 +461,7 @@ class S3BucketsManager:
 def main() -> None:
     bucket = dict(
         name=dict(type="str", required=True),
+        region=dict(type="str"),
         versioning=dict(type="bool", default=True),
         encryption=dict(type="str", default="aws:kms", choices=["aws:kms", "AES256"]),
         encryption_key_id=dict(type="str", no_log=False),

@@ -12,8 +12,9 @@ module: sns_topics
 version_added: 0.1.0
 short_description: Manage a set of SNS topics and their subscriptions in one task
 description:
-  - Makes a set of SNS topics of one region exist as given, with their display name, optional KMS
-    key, subscriptions (protocol and endpoint) and tags. One paginated C(ListTopics) finds them all;
+  - Makes a set of SNS topics exist as given, each in its region (O(topics[].region), default the
+    module's region), with their display name, optional KMS key, subscriptions (protocol and
+    endpoint) and tags. One paginated C(ListTopics) per region finds them all;
     an unchanged topic then costs C(GetTopicAttributes), C(ListTagsForResource) and
     C(ListSubscriptionsByTopic); writes happen only for differences.
   - Written because M(community.aws.sns_topic) takes one task per topic and lists every topic of
@@ -28,7 +29,9 @@ author:
 options:
   topics:
     description:
-      - The topics, all in the module's region. A name ending in C(.fifo) makes a FIFO topic.
+      - The topics. A name ending in C(.fifo) makes a FIFO topic. Each topic is in
+        O(topics[].region), so one run can make the topics of several regions; a name must be
+        unique within a region.
     type: list
     elements: dict
     required: true
@@ -37,6 +40,11 @@ options:
         description: The topic name (not an ARN).
         type: str
         required: true
+      region:
+        description:
+          - The region of the topic; by default the module's region (O(region)).
+          - One client and one C(ListTopics) per region.
+        type: str
       display_name:
         description:
           - The display name (the sender of SMS and email). V(null) leaves it as it is.
@@ -110,6 +118,13 @@ EXAMPLES = r"""
   register: alert_topics
   no_log: true  # the HTTPS endpoint carries a key
 
+- name: The same topic in the primary and in the DR region
+  plinth.platform.sns_topics:
+    topics:
+      - name: plinth-production-critical
+      - name: plinth-production-critical
+        region: us-west-2
+
 - name: Delete the topics
   plinth.platform.sns_topics:
     topics:
@@ -125,7 +140,7 @@ changed:
   returned: always
   sample: false
 topics:
-  description: The topics in the order of O(topics), after the module ran.
+  description: The topics in the order of O(topics), after the module ran, each with its region.
   type: list
   elements: dict
   returned: always
@@ -134,6 +149,10 @@ topics:
       description: The topic name.
       type: str
       sample: plinth-production-critical
+    region:
+      description: The region of the topic.
+      type: str
+      sample: us-east-1
     topic_arn:
       description: The topic ARN; V("") when the topic does not exist (check mode, O(state=absent)).
       type: str
@@ -176,7 +195,12 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
-from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
+    by_region,
+    call,
+    item_region,
+    refuse_duplicates_by_region,
+)
 
 # Subscriptions that cannot be unsubscribed (SNS gives them no ARN yet, or is removing them).
 UNREMOVABLE = ("PendingConfirmation", "Deleted")
@@ -185,8 +209,16 @@ UNREMOVABLE = ("PendingConfirmation", "Deleted")
 class SnsTopicsManager:
     def __init__(self, module: AnsibleAWSModule) -> None:
         self.module = module
-        self.client = module.client("sns", retry_decorator=AWSRetry.jittered_backoff())
+        self.client: Any = None
+        self.region = module.region
         self.changed = False
+
+    def use_region(self, region: str) -> None:
+        """Work on the topics of ``region`` from now on (one client per region)."""
+        self.region = region
+        self.client = self.module.client(
+            "sns", retry_decorator=AWSRetry.jittered_backoff(), region=region
+        )
 
     def call(self, action: str, what: str, **params: Any) -> Any:
         return call(self.module, self.client, action, what, **params)
@@ -314,6 +346,7 @@ class SnsTopicsManager:
         return dict(
             result,
             name=wanted["name"],
+            region=self.region,
             topic_arn=arn,
             subscriptions_added=added,
             subscriptions_removed=removed,
@@ -332,17 +365,24 @@ class SnsTopicsManager:
             ) as e:  # pylint: disable=duplicate-except
                 self.module.fail_json_aws(e, msg=f"Failed to delete topic {name}")
         self.changed |= bool(arn)
-        return {"name": name, "topic_arn": "", "changed": bool(arn)}
+        return {"name": name, "region": self.region, "topic_arn": "", "changed": bool(arn)}
 
     def run(self) -> None:
         topics = self.module.params["topics"]
         names = [topic["name"] for topic in topics]
-        refuse_duplicates(self.module, names, "topic names")
-        existing = self.existing_topics()
-        if self.module.params["state"] == "absent":
-            results = [self.delete_topic(name, existing) for name in names]
-        else:
-            results = [self.ensure_topic(topic, existing) for topic in topics]
+        refuse_duplicates_by_region(self.module, topics, names, "topic names")
+        for topic in topics:
+            if not item_region(self.module, topic):
+                self.module.fail_json(msg=f"{topic['name']}: no region (set region)")
+        results: list[dict[str, Any]] = [{}] * len(topics)
+        for region, indexes in by_region(self.module, topics).items():
+            self.use_region(region)
+            existing = self.existing_topics()
+            for index in indexes:
+                if self.module.params["state"] == "absent":
+                    results[index] = self.delete_topic(names[index], existing)
+                else:
+                    results[index] = self.ensure_topic(topics[index], existing)
         self.module.exit_json(changed=self.changed, topics=results)
 
 
@@ -353,6 +393,7 @@ def main() -> None:
     )
     topic = dict(
         name=dict(type="str", required=True),
+        region=dict(type="str"),
         display_name=dict(type="str"),
         kms_master_key_id=dict(type="str", no_log=False),
         subscriptions=dict(type="list", elements="dict", default=[], options=subscription),

@@ -147,7 +147,7 @@ def test_check_apply_rerun_diff_teardown(aws: Any, tmp_path) -> None:
         assert task in would, f"check mode must report {task!r}: {would}"
     assert aws.write_calls() == [], "check mode must not write"
     planned = check.result("Ensure the alarms, routed to the topic of their severity")
-    assert any(f"{PREFIX}:rds:{PREFIX}-main:cpu" in r["created"] for r in planned["results"])
+    assert f"{PREFIX}:rds:{PREFIX}-main:cpu" in planned["created"]
 
     lb_suffix = _load_balancer(aws)
     apply = run_playbook(
@@ -259,7 +259,7 @@ def test_check_apply_rerun_diff_teardown(aws: Any, tmp_path) -> None:
     update = run_playbook("monitoring.yml", endpoint_port=aws.port, platform=changed, diff=True)
     _ok(update)
     alarm_result = update.result("Ensure the alarms, routed to the topic of their severity")
-    updated = [name for r in alarm_result["results"] for name in r["updated"]]
+    updated = alarm_result["updated"]
     assert sorted(updated) == sorted([f"{PREFIX}:rds:{main}:cpu", f"{PREFIX}:rds:{replica}:cpu"])
     assert _alarms(aws)[f"{PREFIX}:rds:{main}:cpu"]["Threshold"] == 75.0
     body = json.loads(cloudwatch.get_dashboard(DashboardName=PREFIX)["DashboardBody"])

@@ -163,7 +163,7 @@ def test_check_apply_rerun_teardown(aws: Any, tmp_path: Path) -> None:
     check = storage(aws, tmp_path, check=True)
     assert check.rc == 0, check.failure_messages() or check.stderr
     changed = check.changed_tasks()
-    for task in ("Ensure the KMS keys", "Ensure the buckets", "Ensure the DR buckets"):
+    for task in ("Ensure the KMS keys", "Ensure the buckets", "Ensure the bucket lifecycle rules"):
         assert any(name.endswith(task) for name in changed), changed
     assert any(name.endswith("Ensure the secrets") for name in changed), changed
     assert aws.write_calls() == [], "check mode must not write"

@@ -128,3 +128,56 @@ def test_bad_alarm_fails_before_any_call(aws_moto, run_module):
     twice = run_module(cloudwatch_metric_alarms, args(cpu(), cpu()))
     assert twice["failed"] and "given twice" in twice["msg"]
     assert described() == {}
+
+
+DR_REGION = "us-west-2"
+
+
+def described_in(region: str) -> dict:
+    client = boto3.client("cloudwatch", region_name=region)
+    return {a["AlarmName"]: a for a in client.describe_alarms()["MetricAlarms"]}
+
+
+def test_alarms_of_two_regions_in_one_run(aws_moto, run_module, api_calls):
+    calls = api_calls("cloudwatch")
+    dr_key = f"{DR_REGION}:{PREFIX}rds-main-cpu"
+    two = args(cpu(), rate(), cpu(region=DR_REGION), purge=True)
+
+    check = run_module(cloudwatch_metric_alarms, two, check_mode=True, diff=True)
+    assert check["changed"] and sorted(check["created"]) == sorted(
+        [PREFIX + "rds-main-cpu", PREFIX + "alb-api-5xx-rate", dr_key]
+    )
+    assert calls == ["DescribeAlarms", "DescribeAlarms"]  # one per region, no writes
+    assert described_in(REGION) == {} and described_in(DR_REGION) == {}
+
+    assert run_module(cloudwatch_metric_alarms, two)["changed"]
+    assert set(described_in(REGION)) == {PREFIX + "rds-main-cpu", PREFIX + "alb-api-5xx-rate"}
+    assert set(described_in(DR_REGION)) == {PREFIX + "rds-main-cpu"}
+
+    calls.clear()
+    again = run_module(cloudwatch_metric_alarms, two, diff=True)
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}
+    assert set(again["alarms"]) == {PREFIX + "rds-main-cpu", PREFIX + "alb-api-5xx-rate", dr_key}
+    assert calls == ["DescribeAlarms", "DescribeAlarms"]
+
+    # The DR alarm alone changes; then, no longer listed but its region still managed, it goes.
+    moved = run_module(cloudwatch_metric_alarms, args(cpu(), rate(), cpu(90, region=DR_REGION)))
+    assert moved["updated"] == [dr_key]
+    assert described_in(DR_REGION)[PREFIX + "rds-main-cpu"]["Threshold"] == 90.0
+    purged = dict(args(cpu(), rate(), purge=True), regions=[REGION, DR_REGION])
+    result = run_module(cloudwatch_metric_alarms, purged)
+    assert result["deleted"] == [dr_key]
+    assert described_in(DR_REGION) == {}
+    assert set(described_in(REGION)) == {PREFIX + "rds-main-cpu", PREFIX + "alb-api-5xx-rate"}
+
+
+def test_region_outside_regions_or_twice_fails_before_any_call(aws_moto, run_module, api_calls):
+    calls = api_calls("cloudwatch")
+    outside = dict(args(cpu(region=DR_REGION)), regions=[REGION])
+    result = run_module(cloudwatch_metric_alarms, outside)
+    assert result["failed"] and "is not in regions" in result["msg"]
+    twice = run_module(cloudwatch_metric_alarms, args(cpu(region=DR_REGION), cpu(region=DR_REGION)))
+    assert twice["failed"] and f"given twice in {DR_REGION}" in twice["msg"]
+    assert run_module(cloudwatch_metric_alarms, args(cpu(), cpu(region=DR_REGION)))["changed"]
+    assert calls.count("PutMetricAlarm") == 2
+    assert calls[:2] == ["DescribeAlarms", "PutMetricAlarm"]

@@ -192,3 +192,72 @@ def test_a_key_of_another_spec_is_refused(run_module, kms):
     )
     result = run_module(kms_keys, {"keys": [key(STORAGE)]})
     assert result["failed"] and "cannot change on an existing key" in result["msg"]
+
+
+DR_REGION = "us-west-2"
+
+
+@pytest.fixture
+def calls_by_region(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """(region, operation) of every KMS call from then on."""
+    import botocore.client
+
+    made: list[tuple[str, str]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if self.meta.service_model.service_name == "kms":
+            made.append((self.meta.region_name, operation))
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return made
+
+
+def test_one_run_makes_the_keys_of_two_regions(run_module, kms, calls_by_region):
+    dr_kms = boto3.client("kms", region_name=DR_REGION)
+    args = {"keys": [key(STORAGE), key(STORAGE, region=DR_REGION, description="DR key")]}
+
+    check = run_module(kms_keys, args, check_mode=True, diff=True)
+    assert check["changed"] and [k["region"] for k in check["keys"]] == [REGION, DR_REGION]
+    assert check["diff"]["before"] == {STORAGE: {}, f"{DR_REGION}:{STORAGE}": {}}
+    assert {op for _region, op in calls_by_region} == {"DescribeKey"}
+    assert kms.list_keys()["Keys"] == [] and dr_kms.list_keys()["Keys"] == []
+
+    result = run_module(kms_keys, args)
+    primary, dr = result["keys"]
+    assert result["changed"] and primary["changed"] and dr["changed"]
+    assert (primary["region"], dr["region"]) == (REGION, DR_REGION)
+    assert f":{REGION}:" in primary["key_arn"] and f":{DR_REGION}:" in dr["key_arn"]
+    assert described(kms, STORAGE)["Arn"] == primary["key_arn"]
+    assert described(dr_kms, STORAGE)["Arn"] == dr["key_arn"]
+    assert described(dr_kms, STORAGE)["Description"] == "DR key"
+
+    calls_by_region.clear()
+    again = run_module(kms_keys, args, diff=True)
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}
+    assert [k["key_arn"] for k in again["keys"]] == [primary["key_arn"], dr["key_arn"]]
+    reads = ["DescribeKey", "GetKeyRotationStatus", "ListResourceTags"]
+    assert sorted(calls_by_region) == sorted([(r, op) for r in (REGION, DR_REGION) for op in reads])
+
+    # Drift in the DR region only is reported under region:alias and fixed there.
+    dr_kms.disable_key(KeyId=dr["key_id"])
+    fixed = run_module(kms_keys, args, diff=True)
+    assert [k["changed"] for k in fixed["keys"]] == [False, True]
+    assert list(fixed["diff"]["before"]) == [f"{DR_REGION}:{STORAGE}"]
+    assert described(dr_kms, STORAGE)["KeyState"] == "Enabled"
+
+
+def test_the_module_region_is_the_default_of_each_key(run_module, kms):
+    args = {"region": DR_REGION, "keys": [key(STORAGE), key(RDS, region=REGION)]}
+    result = run_module(kms_keys, args)
+    assert [k["region"] for k in result["keys"]] == [DR_REGION, REGION]
+    assert described(boto3.client("kms", region_name=DR_REGION), STORAGE)
+    assert described(kms, RDS)
+
+
+def test_same_alias_twice_in_one_region_is_refused_before_any_call(run_module, kms, calls):
+    keys = [key(STORAGE, region=DR_REGION), key(STORAGE), key(STORAGE, region=DR_REGION)]
+    result = run_module(kms_keys, {"keys": keys})
+    assert result["failed"] and f"Duplicate aliases: {STORAGE} ({DR_REGION})" in result["msg"]
+    assert calls == []

@@ -187,3 +187,96 @@ def test_purge_resets_in_batches_of_twenty(aws_moto):
         manager.apply_parameters([], names)
         stub.assert_no_pending_responses()
     assert manager.changed
+
+
+DR_REGION = "us-west-2"
+WRITES = {
+    "CreateDBParameterGroup",
+    "ModifyDBParameterGroup",
+    "ResetDBParameterGroup",
+    "AddTagsToResource",
+    "RemoveTagsFromResource",
+    "DeleteDBParameterGroup",
+}
+
+
+@pytest.fixture
+def calls(api_calls: Any) -> list[str]:
+    return api_calls("rds")
+
+
+def two_regions(args: dict[str, Any]) -> dict[str, Any]:
+    group = {k: args[k] for k in ("name", "family", "description", "parameters", "tags")}
+    return {"parameter_groups": [group, dict(group, region=DR_REGION, description="DR replica")]}
+
+
+def test_groups_of_two_regions_in_one_run(run_module, rds, args, calls):
+    dr_rds = boto3.client("rds", region_name=DR_REGION)
+    bulk = two_regions(args)
+
+    check = run_module(rds_parameter_group, bulk, check_mode=True, diff=True)
+    assert check["changed"] and all(g["changed"] for g in check["parameter_groups"])
+    assert [g["region"] for g in check["parameter_groups"]] == ["us-east-1", DR_REGION]
+    assert set(check["diff"]["after"]) == {NAME, f"{DR_REGION}:{NAME}"}
+    assert not WRITES & set(calls)
+    assert rds.describe_db_parameter_groups()["DBParameterGroups"] == []
+    assert dr_rds.describe_db_parameter_groups()["DBParameterGroups"] == []
+
+    result = run_module(rds_parameter_group, bulk)
+    assert result["changed"] and "parameter_group" not in result
+    primary, dr = result["parameter_groups"]
+    assert f":{DR_REGION}:" in dr["db_parameter_group_arn"]
+    assert dr["description"] == "DR replica"
+    assert user_parameters(rds) == {"log_min_duration_statement": "500", "rds.force_ssl": "1"}
+    listing = dr_rds.describe_db_parameters(DBParameterGroupName=NAME, Source="user")
+    assert {p["ParameterName"] for p in listing["Parameters"]} == {
+        "log_min_duration_statement",
+        "rds.force_ssl",
+    }
+
+    calls.clear()
+    again = run_module(rds_parameter_group, bulk, diff=True)
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}
+    assert [g["db_parameter_group_arn"] for g in again["parameter_groups"]] == [
+        primary["db_parameter_group_arn"],
+        dr["db_parameter_group_arn"],
+    ]
+    per_group = ["DescribeDBParameterGroups", "DescribeDBParameters", "ListTagsForResource"]
+    assert sorted(calls) == sorted(per_group * 2)  # three reads per unchanged group, no writes
+
+    # A parameter changed in the DR region only: that group alone is corrected.
+    dr_rds.modify_db_parameter_group(
+        DBParameterGroupName=NAME,
+        Parameters=[
+            {
+                "ParameterName": "log_min_duration_statement",
+                "ParameterValue": "9",
+                "ApplyMethod": "immediate",
+            }
+        ],
+    )
+    fixed = run_module(rds_parameter_group, bulk, diff=True)
+    assert [g["changed"] for g in fixed["parameter_groups"]] == [False, True]
+    assert list(fixed["diff"]["before"]) == [f"{DR_REGION}:{NAME}"]
+
+
+def test_groups_absent_in_two_regions(run_module, rds, args):
+    bulk = two_regions(args)
+    run_module(rds_parameter_group, bulk)
+    result = run_module(rds_parameter_group, dict(bulk, state="absent"))
+    assert [g["changed"] for g in result["parameter_groups"]] == [True, True]
+    assert rds.describe_db_parameter_groups()["DBParameterGroups"] == []
+    assert not run_module(rds_parameter_group, dict(bulk, state="absent"))["changed"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        ([{"name": NAME}, {"name": "other"}, {"name": NAME}], "Duplicate parameter group names"),
+        ([{"name": NAME, "region": DR_REGION}, {"name": NAME, "region": DR_REGION}], DR_REGION),
+    ],
+)
+def test_duplicate_groups_fail_before_any_call(run_module, rds, calls, groups, message):
+    result = run_module(rds_parameter_group, {"parameter_groups": groups})
+    assert result["failed"] and message in result["msg"]
+    assert calls == []

@@ -127,3 +127,84 @@ def test_normalise_rule_reads_every_prefix_form():
     assert s3_bucket_lifecycle.normalise_rule(legacy)["prefix"] == "logs/"
     assert s3_bucket_lifecycle.normalise_rule(empty)["prefix"] == ""
     assert "unmanaged" not in s3_bucket_lifecycle.normalise_rule(empty)
+
+
+DR_REGION = "us-west-2"
+DR_BUCKET = f"{BUCKET}-dr"
+
+
+@pytest.fixture
+def dr_s3(s3):
+    client = boto3.client("s3", region_name=DR_REGION)
+    client.create_bucket(
+        Bucket=DR_BUCKET, CreateBucketConfiguration={"LocationConstraint": DR_REGION}
+    )
+    return client
+
+
+@pytest.fixture
+def calls(api_calls: Any) -> list[str]:
+    return api_calls("s3")
+
+
+def test_buckets_of_two_regions_in_one_run(run_module, s3, dr_s3, calls):
+    args = {
+        "buckets": [
+            {"name": BUCKET, "rules": [TIERS, TMP]},
+            {"name": DR_BUCKET, "region": DR_REGION, "rules": [TIERS]},
+        ]
+    }
+    check = run_module(s3_bucket_lifecycle, args, check_mode=True, diff=True)
+    assert check["changed"] and all(b["changed"] for b in check["buckets"])
+    assert [b["region"] for b in check["buckets"]] == [REGION, DR_REGION]
+    assert check["diff"]["before"] == {BUCKET: {"rules": []}, DR_BUCKET: {"rules": []}}
+    assert calls == ["GetBucketLifecycleConfiguration"] * 2
+    with pytest.raises(s3.exceptions.ClientError):
+        rules(s3)
+
+    result = run_module(s3_bucket_lifecycle, args)
+    assert result["changed"] and "rules" not in result
+    assert {r["ID"] for r in rules(s3)} == {"tiers", "tmp"}
+    dr_rules = dr_s3.get_bucket_lifecycle_configuration(Bucket=DR_BUCKET)["Rules"]
+    assert [r["ID"] for r in dr_rules] == ["tiers"]
+
+    calls.clear()
+    again = run_module(s3_bucket_lifecycle, args, diff=True)
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}
+    assert [[r["id"] for r in b["rules"]] for b in again["buckets"]] == [
+        ["tiers", "tmp"],
+        ["tiers"],
+    ]
+    assert calls == ["GetBucketLifecycleConfiguration"] * 2  # one read per bucket, no writes
+
+    # A rule dropped from the DR bucket only: that bucket alone changes.
+    args["buckets"][0]["rules"] = [TIERS]
+    changed = run_module(s3_bucket_lifecycle, args, diff=True)
+    assert [b["changed"] for b in changed["buckets"]] == [True, False]
+    assert list(changed["diff"]["after"]) == [BUCKET]
+
+
+def test_buckets_absent_deletes_each_configuration(run_module, s3, dr_s3):
+    buckets = [{"name": BUCKET, "rules": [TMP]}, {"name": DR_BUCKET, "region": DR_REGION}]
+    run_module(s3_bucket_lifecycle, {"buckets": buckets})
+    result = run_module(s3_bucket_lifecycle, {"buckets": buckets, "state": "absent"})
+    assert [b["changed"] for b in result["buckets"]] == [True, False]
+    with pytest.raises(s3.exceptions.ClientError):
+        rules(s3)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            {"buckets": [{"name": BUCKET}, {"name": BUCKET, "region": DR_REGION}]},
+            "Duplicate bucket",
+        ),
+        ({"buckets": [{"name": BUCKET, "rules": [TMP, TMP]}]}, "Duplicate rule IDs: tmp"),
+        ({"name": BUCKET, "buckets": [{"name": BUCKET}]}, "mutually exclusive"),
+    ],
+)
+def test_bad_buckets_fail_before_any_call(run_module, s3, calls, args, message):
+    result = run_module(s3_bucket_lifecycle, args)
+    assert result["failed"] and message in result["msg"]
+    assert calls == []

@@ -180,3 +180,45 @@ def test_buckets_made_by_amazon_aws_s3_bucket_are_adopted_unchanged(run_module, 
     result = run_module(s3_buckets, {"buckets": args(key_arn)["buckets"][:1]}, diff=True)
     assert not result.get("failed"), result
     assert not result["changed"], result["diff"]
+
+
+DR_REGION = "us-west-2"
+
+
+def test_one_run_makes_the_buckets_of_two_regions(run_module, s3, calls):
+    dr = f"{RAW}-dr"
+    buckets = [
+        {"name": RAW, "encryption": "AES256", "tags": TAGS},
+        {"name": dr, "region": DR_REGION, "encryption": "AES256", "tags": TAGS},
+    ]
+    check = run_module(s3_buckets, {"buckets": buckets}, check_mode=True, diff=True)
+    assert check["changed"] and [b["region"] for b in check["buckets"]] == [REGION, DR_REGION]
+    assert set(check["diff"]["after"]) == {RAW, f"{DR_REGION}:{dr}"}
+    assert calls == ["GetBucketVersioning", "GetBucketVersioning"]
+    assert s3.list_buckets()["Buckets"] == []
+
+    result = run_module(s3_buckets, {"buckets": buckets})
+    assert result["changed"] and all(b["changed"] for b in result["buckets"])
+    assert s3.get_bucket_location(Bucket=RAW).get("LocationConstraint") is None
+    assert s3.get_bucket_location(Bucket=dr)["LocationConstraint"] == DR_REGION
+    dr_s3 = boto3.client("s3", region_name=DR_REGION)
+    assert dr_s3.get_bucket_versioning(Bucket=dr)["Status"] == "Enabled"
+
+    calls.clear()
+    again = run_module(s3_buckets, {"buckets": buckets}, diff=True)
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}
+    assert len(calls) == 12  # six reads per bucket, whatever its region
+
+    # Drift on the DR bucket is reported under region:name and fixed in its region.
+    dr_s3.delete_bucket_tagging(Bucket=dr)
+    fixed = run_module(s3_buckets, {"buckets": buckets}, diff=True)
+    assert [b["changes"] for b in fixed["buckets"]] == [[], ["tags"]]
+    assert list(fixed["diff"]["after"]) == [f"{DR_REGION}:{dr}"]
+    assert {t["Key"]: t["Value"] for t in dr_s3.get_bucket_tagging(Bucket=dr)["TagSet"]} == TAGS
+
+
+def test_a_bucket_name_in_two_regions_is_refused_before_any_call(run_module, s3, calls):
+    buckets = [{"name": RAW, "encryption": "AES256"}, {"name": RAW, "region": DR_REGION}]
+    result = run_module(s3_buckets, {"buckets": buckets})
+    assert result["failed"] and "Duplicate bucket names: " + RAW in result["msg"]
+    assert calls == []

@@ -143,3 +143,40 @@ def test_duplicate_names_fail_before_any_call(run_module, sns, calls):
     result = run_module(sns_topics, {"topics": [topic("a"), topic("a")]})
     assert result["failed"] and "Duplicate topic names: a" in result["msg"]
     assert calls == []
+
+
+DR_REGION = "us-west-2"
+
+
+def test_one_run_makes_the_topics_of_two_regions(run_module, sns, calls):
+    dr_sns = boto3.client("sns", region_name=DR_REGION)
+    args = {"topics": [topic("plinth-critical"), topic("plinth-critical", region=DR_REGION)]}
+
+    check = run_module(sns_topics, args, check_mode=True)
+    assert check["changed"] and [t["region"] for t in check["topics"]] == [REGION, DR_REGION]
+    assert calls == ["ListTopics", "ListTopics"]  # one per region
+    assert arns(sns) == {} and arns(dr_sns) == {}
+
+    result = run_module(sns_topics, args)
+    primary, dr = result["topics"]
+    assert primary["topic_arn"] == arns(sns)["plinth-critical"]
+    assert dr["topic_arn"] == arns(dr_sns)["plinth-critical"]
+    assert f":{DR_REGION}:" in dr["topic_arn"]
+    assert subscribed(dr_sns, dr["topic_arn"]) == {
+        ("email", "plinth-critical@example.com"),
+        ("https", HOOK),
+    }
+
+    calls.clear()
+    again = run_module(sns_topics, args)
+    assert not again["changed"]
+    assert [t["topic_arn"] for t in again["topics"]] == [primary["topic_arn"], dr["topic_arn"]]
+    per_topic = ["GetTopicAttributes", "ListTagsForResource", "ListSubscriptionsByTopic"]
+    assert sorted(calls) == sorted(["ListTopics"] * 2 + per_topic * 2)
+
+
+def test_same_name_twice_in_one_region_fails_before_any_call(run_module, sns, calls):
+    topics = [topic("a", region=DR_REGION), topic("a"), topic("a", region=DR_REGION)]
+    result = run_module(sns_topics, {"topics": topics})
+    assert result["failed"] and f"Duplicate topic names: a ({DR_REGION})" in result["msg"]
+    assert calls == []
