@@ -268,12 +268,8 @@ nodegroup:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.plinth.platform.plugins.module_utils.eks import (  # noqa: F401 (API)
-    DEFAULT_UPDATE_CONFIG,
-    SCALING_KEYS,
+from ansible_collections.plinth.platform.plugins.module_utils.eks import (
     EksResourceManager,
-    diff_labels,
-    diff_taints,
     nodegroup_argument_spec,
     nodegroup_create_diff,
     nodegroup_create_request,
@@ -281,8 +277,6 @@ from ansible_collections.plinth.platform.plugins.module_utils.eks import (  # no
     nodegroup_launch_template_request,
     nodegroup_update_plan,
     nodegroup_view,
-    sort_taints,
-    wanted_update_config,
 )
 from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 

@@ -162,7 +162,7 @@ options:
     default: 1800
 notes:
   - A cluster that does not exist has no node groups (check mode on an empty account).
-  - EKS accepts one update at a time: a node group needing both a configuration and a version
+  - EKS accepts one update at a time, so a node group needing both a configuration and a version
     update (or an update while it is not C(ACTIVE)) is waited on between them.
   - The embedded moto emulator has no C(UpdateNodegroupVersion), its C(TagResource) knows only
     clusters, and its C(DescribeNodegroup) omits C(updateConfig) (taken as EKS's default, one
