@@ -256,14 +256,286 @@ class EksResourceManager:
         self, current: dict[str, str]
     ) -> tuple[dict[str, str], list[str], dict[str, str]]:
         """Tags to set, keys to unset and the resulting tags; nothing when ``tags`` is omitted."""
-        if self.params["tags"] is None:
-            return {}, [], current
-        to_set, to_unset = compare_aws_tags(current, self.params["tags"], self.params["purge_tags"])
-        after = {**{k: v for k, v in current.items() if k not in to_unset}, **to_set}
-        return to_set, to_unset, after
+        return tag_changes(current, self.params["tags"], self.params["purge_tags"])
 
     def apply_tags(self, arn: str, to_set: dict[str, str], to_unset: list[str]) -> None:
         if to_unset:
             self.client.untag_resource(resourceArn=arn, tagKeys=to_unset, aws_retry=True)
         if to_set:
             self.client.tag_resource(resourceArn=arn, tags=to_set, aws_retry=True)
+
+
+# --- Managed node groups: shared by eks_nodegroup (one group) and eks_nodegroups (a set) --------
+# ``params`` below is one node group's options as both modules take them (name, node_role,
+# subnets, scaling_config, instance_types, capacity_type, ami_type, disk_size, labels, taints,
+# launch_template, update_config, version, release_version, tags).
+
+# EKS's update configuration when none is given (UpdateConfig in the EKS API Reference); moto's
+# DescribeNodegroup omits updateConfig, AWS returns it.
+DEFAULT_UPDATE_CONFIG = {"maxUnavailable": 1}
+SCALING_KEYS = {"min_size": "minSize", "max_size": "maxSize", "desired_size": "desiredSize"}
+
+
+def nodegroup_argument_spec() -> dict[str, Any]:
+    """The options describing one node group (without cluster_name, state, tags and waits)."""
+    return dict(
+        node_role=dict(type="str"),
+        subnets=dict(type="list", elements="str"),
+        scaling_config=dict(
+            type="dict",
+            options=dict(
+                min_size=dict(type="int"),
+                max_size=dict(type="int"),
+                desired_size=dict(type="int"),
+            ),
+        ),
+        instance_types=dict(type="list", elements="str"),
+        capacity_type=dict(type="str", choices=["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]),
+        ami_type=dict(type="str"),
+        disk_size=dict(type="int"),
+        labels=dict(type="dict"),
+        taints=dict(
+            type="list",
+            elements="dict",
+            options=dict(
+                key=dict(type="str", required=True, no_log=False),
+                value=dict(type="str", default=""),
+                effect=dict(
+                    type="str",
+                    required=True,
+                    choices=["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"],
+                ),
+            ),
+        ),
+        launch_template=dict(
+            type="dict",
+            options=dict(
+                id=dict(type="str"),
+                name=dict(type="str"),
+                version=dict(type="str"),
+            ),
+            mutually_exclusive=[["id", "name"]],
+            required_one_of=[["id", "name"]],
+        ),
+        update_config=dict(
+            type="dict",
+            options=dict(
+                max_unavailable=dict(type="int"),
+                max_unavailable_percentage=dict(type="int"),
+            ),
+            mutually_exclusive=[["max_unavailable", "max_unavailable_percentage"]],
+            required_one_of=[["max_unavailable", "max_unavailable_percentage"]],
+        ),
+        version=dict(type="str"),
+        release_version=dict(type="str"),
+    )
+
+
+def _taint_key(taint: dict) -> tuple[str, str]:
+    return taint["key"], taint["effect"]
+
+
+def sort_taints(taints: list[dict]) -> list[dict]:
+    return sorted(
+        ({"key": t["key"], "value": t.get("value") or "", "effect": t["effect"]} for t in taints),
+        key=_taint_key,
+    )
+
+
+def diff_taints(current: list[dict], wanted: list[dict]) -> dict:
+    """The UpdateNodegroupConfig taints request turning ``current`` into ``wanted``.
+
+    A taint is identified by key and effect (as in Kubernetes); a changed value is an update.
+    """
+    have = {_taint_key(t): t for t in sort_taints(current)}
+    want = {_taint_key(t): t for t in sort_taints(wanted)}
+    request = {}
+    add = [t for k, t in want.items() if have.get(k) != t]
+    remove = [t for k, t in have.items() if k not in want]
+    if add:
+        request["addOrUpdateTaints"] = add
+    if remove:
+        request["removeTaints"] = remove
+    return request
+
+
+def diff_labels(current: dict, wanted: dict) -> dict:
+    request: dict[str, Any] = {}
+    add = {k: v for k, v in wanted.items() if current.get(k) != v}
+    remove = sorted(k for k in current if k not in wanted)
+    if add:
+        request["addOrUpdateLabels"] = add
+    if remove:
+        request["removeLabels"] = remove
+    return request
+
+
+def wanted_update_config(option: dict | None) -> dict | None:
+    if not option:
+        return None
+    if option.get("max_unavailable") is not None:
+        return {"maxUnavailable": option["max_unavailable"]}
+    return {"maxUnavailablePercentage": option["max_unavailable_percentage"]}
+
+
+def nodegroup_launch_template_request(option: dict | None) -> dict | None:
+    if not option:
+        return None
+    request = {"id": option["id"]} if option.get("id") else {"name": option["name"]}
+    if option.get("version"):
+        request["version"] = option["version"]
+    return request
+
+
+def nodegroup_view(nodegroup: dict[str, Any]) -> dict[str, Any]:
+    """The comparable settings of a DescribeNodegroup answer (the modules' diff)."""
+    scaling = nodegroup.get("scalingConfig") or {}
+    template = nodegroup.get("launchTemplate") or {}
+    return {
+        "node_role": nodegroup.get("nodeRole"),
+        "subnets": sorted(nodegroup.get("subnets") or []),
+        "scaling_config": {key: scaling.get(api) for key, api in SCALING_KEYS.items()},
+        "instance_types": sorted(nodegroup.get("instanceTypes") or []),
+        "capacity_type": nodegroup.get("capacityType"),
+        "ami_type": nodegroup.get("amiType"),
+        "disk_size": nodegroup.get("diskSize"),
+        "labels": nodegroup.get("labels") or {},
+        "taints": sort_taints(nodegroup.get("taints") or []),
+        "launch_template": {k: template[k] for k in ("id", "name", "version") if k in template},
+        "update_config": nodegroup.get("updateConfig") or DEFAULT_UPDATE_CONFIG,
+        "version": nodegroup.get("version"),
+        "release_version": nodegroup.get("releaseVersion"),
+        "tags": nodegroup.get("tags") or {},
+    }
+
+
+def nodegroup_missing_for_create(params: dict[str, Any]) -> list[str]:
+    """The options CreateNodegroup needs that ``params`` lacks."""
+    return [key for key in ("node_role", "subnets") if not params[key]]
+
+
+def nodegroup_create_request(cluster_name: str, name: str, params: dict[str, Any]) -> dict:
+    """The CreateNodegroup request for ``params`` (options left out let EKS choose)."""
+    request: dict[str, Any] = {
+        "clusterName": cluster_name,
+        "nodegroupName": name,
+        "nodeRole": params["node_role"],
+        "subnets": params["subnets"],
+    }
+    scaling = {
+        api: params["scaling_config"][key]
+        for key, api in SCALING_KEYS.items()
+        if params["scaling_config"] and params["scaling_config"].get(key) is not None
+    }
+    optional = {
+        "scalingConfig": scaling,
+        "instanceTypes": params["instance_types"],
+        "capacityType": params["capacity_type"],
+        "amiType": params["ami_type"],
+        "diskSize": params["disk_size"],
+        "labels": params["labels"],
+        "taints": sort_taints(params["taints"]) if params["taints"] else None,
+        "launchTemplate": nodegroup_launch_template_request(params["launch_template"]),
+        "updateConfig": wanted_update_config(params["update_config"]),
+        "version": params["version"],
+        "releaseVersion": params["release_version"],
+        "tags": params["tags"],
+    }
+    request.update({key: value for key, value in optional.items() if value})
+    return request
+
+
+def nodegroup_create_diff(request: dict[str, Any]) -> dict[str, Any]:
+    """The diff's ``after`` of a node group about to be created with ``request``."""
+    return camel_dict_to_snake_dict(
+        {k: v for k, v in request.items() if k not in ("clusterName", "nodegroupName")},
+        ignore_list=["tags", "labels"],
+    )
+
+
+def nodegroup_immutable_problems(params: dict[str, Any], before: dict[str, Any]) -> list[str]:
+    """The settings EKS cannot change that ``params`` would change, with old and new value."""
+    problems: list[str] = []
+
+    def compare(option: str, wanted, current) -> None:
+        if wanted is not None and current is not None and wanted != current:
+            problems.append(f"{option} ({current} -> {wanted})")
+
+    compare("node_role", params["node_role"], before["node_role"])
+    compare("subnets", sorted(params["subnets"] or []) or None, before["subnets"])
+    compare(
+        "instance_types",
+        sorted(params["instance_types"] or []) or None,
+        before["instance_types"] or None,
+    )
+    compare("capacity_type", params["capacity_type"], before["capacity_type"])
+    compare("ami_type", params["ami_type"], before["ami_type"])
+    if not params["launch_template"]:
+        compare("disk_size", params["disk_size"], before["disk_size"])
+    template = params["launch_template"] or {}
+    current_template = before["launch_template"]
+    if template and not current_template:
+        problems.append("launch_template (none -> a launch template)")
+    for key in ("id", "name"):
+        compare(f"launch_template.{key}", template.get(key), current_template.get(key))
+    return problems
+
+
+def nodegroup_update_plan(
+    params: dict[str, Any], before: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The UpdateNodegroupConfig and UpdateNodegroupVersion requests (without the node group's
+    identifiers; empty when nothing differs) and the resulting view, tags left as they are."""
+    after = {**before, "scaling_config": dict(before["scaling_config"])}
+
+    config_request: dict[str, Any] = {}
+    wanted_scaling = {
+        key: value for key, value in (params["scaling_config"] or {}).items() if value is not None
+    }
+    if any(before["scaling_config"][key] != value for key, value in wanted_scaling.items()):
+        after["scaling_config"].update(wanted_scaling)
+        config_request["scalingConfig"] = {
+            SCALING_KEYS[key]: value
+            for key, value in after["scaling_config"].items()
+            if value is not None
+        }
+    if params["labels"] is not None:
+        labels = diff_labels(before["labels"], params["labels"])
+        if labels:
+            config_request["labels"] = labels
+            after["labels"] = params["labels"]
+    if params["taints"] is not None:
+        taints = diff_taints(before["taints"], params["taints"])
+        if taints:
+            config_request["taints"] = taints
+            after["taints"] = sort_taints(params["taints"])
+    update_config = wanted_update_config(params["update_config"])
+    if update_config and update_config != before["update_config"]:
+        config_request["updateConfig"] = after["update_config"] = update_config
+
+    version_request: dict[str, Any] = {}
+    if params["version"] and params["version"] != before["version"]:
+        version_request["version"] = after["version"] = params["version"]
+    if params["release_version"] and params["release_version"] != before["release_version"]:
+        version_request["releaseVersion"] = params["release_version"]
+        after["release_version"] = params["release_version"]
+    template = nodegroup_launch_template_request(params["launch_template"])
+    if (
+        template
+        and template.get("version")
+        and template["version"] != str(before["launch_template"].get("version"))
+    ):
+        version_request["launchTemplate"] = template
+        after["launch_template"] = {**before["launch_template"], **template}
+    return config_request, version_request, after
+
+
+def tag_changes(
+    current: dict[str, str], wanted: dict[str, str] | None, purge: bool
+) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Tags to set, keys to unset and the resulting tags; nothing when ``wanted`` is None."""
+    if wanted is None:
+        return {}, [], current
+    to_set, to_unset = compare_aws_tags(current, wanted, purge)
+    after = {**{k: v for k, v in current.items() if k not in to_unset}, **to_set}
+    return to_set, to_unset, after

@@ -267,61 +267,18 @@ nodegroup:
       type: dict
 """
 
-from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.plinth.platform.plugins.module_utils.eks import EksResourceManager
+from ansible_collections.plinth.platform.plugins.module_utils.eks import (
+    EksResourceManager,
+    nodegroup_argument_spec,
+    nodegroup_create_diff,
+    nodegroup_create_request,
+    nodegroup_immutable_problems,
+    nodegroup_launch_template_request,
+    nodegroup_update_plan,
+    nodegroup_view,
+)
 from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
-
-# EKS's update configuration when none is given (UpdateConfig in the EKS API Reference).
-DEFAULT_UPDATE_CONFIG = {"maxUnavailable": 1}
-SCALING_KEYS = {"min_size": "minSize", "max_size": "maxSize", "desired_size": "desiredSize"}
-
-
-def _taint_key(taint: dict) -> tuple[str, str]:
-    return taint["key"], taint["effect"]
-
-
-def sort_taints(taints: list[dict]) -> list[dict]:
-    return sorted(
-        ({"key": t["key"], "value": t.get("value") or "", "effect": t["effect"]} for t in taints),
-        key=_taint_key,
-    )
-
-
-def diff_taints(current: list[dict], wanted: list[dict]) -> dict:
-    """The UpdateNodegroupConfig taints request turning ``current`` into ``wanted``.
-
-    A taint is identified by key and effect (as in Kubernetes); a changed value is an update.
-    """
-    have = {_taint_key(t): t for t in sort_taints(current)}
-    want = {_taint_key(t): t for t in sort_taints(wanted)}
-    request = {}
-    add = [t for k, t in want.items() if have.get(k) != t]
-    remove = [t for k, t in have.items() if k not in want]
-    if add:
-        request["addOrUpdateTaints"] = add
-    if remove:
-        request["removeTaints"] = remove
-    return request
-
-
-def diff_labels(current: dict, wanted: dict) -> dict:
-    request = {}
-    add = {k: v for k, v in wanted.items() if current.get(k) != v}
-    remove = sorted(k for k in current if k not in wanted)
-    if add:
-        request["addOrUpdateLabels"] = add
-    if remove:
-        request["removeLabels"] = remove
-    return request
-
-
-def wanted_update_config(option: dict | None) -> dict | None:
-    if not option:
-        return None
-    if option.get("max_unavailable") is not None:
-        return {"maxUnavailable": option["max_unavailable"]}
-    return {"maxUnavailablePercentage": option["max_unavailable_percentage"]}
 
 
 class EksNodegroupManager(EksResourceManager):
@@ -344,151 +301,31 @@ class EksNodegroupManager(EksResourceManager):
         self.client.delete_nodegroup(aws_retry=True, **self.identifiers())
 
     def launch_template_request(self) -> dict | None:
-        option = self.params["launch_template"]
-        if not option:
-            return None
-        request = {"id": option["id"]} if option.get("id") else {"name": option["name"]}
-        if option.get("version"):
-            request["version"] = option["version"]
-        return request
+        return nodegroup_launch_template_request(self.params["launch_template"])
 
     def view(self, nodegroup: dict) -> dict:
-        scaling = nodegroup.get("scalingConfig") or {}
-        template = nodegroup.get("launchTemplate") or {}
-        return {
-            "node_role": nodegroup.get("nodeRole"),
-            "subnets": sorted(nodegroup.get("subnets") or []),
-            "scaling_config": {key: scaling.get(api) for key, api in SCALING_KEYS.items()},
-            "instance_types": sorted(nodegroup.get("instanceTypes") or []),
-            "capacity_type": nodegroup.get("capacityType"),
-            "ami_type": nodegroup.get("amiType"),
-            "disk_size": nodegroup.get("diskSize"),
-            "labels": nodegroup.get("labels") or {},
-            "taints": sort_taints(nodegroup.get("taints") or []),
-            "launch_template": {k: template[k] for k in ("id", "name", "version") if k in template},
-            "update_config": nodegroup.get("updateConfig") or DEFAULT_UPDATE_CONFIG,
-            "version": nodegroup.get("version"),
-            "release_version": nodegroup.get("releaseVersion"),
-            "tags": nodegroup.get("tags") or {},
-        }
+        return nodegroup_view(nodegroup)
 
     def create(self) -> None:
-        params = self.params
         self.require_for_create("node_role", "subnets")
-        request = {
-            "clusterName": self.cluster_name,
-            "nodegroupName": self.name,
-            "nodeRole": params["node_role"],
-            "subnets": params["subnets"],
-        }
-        scaling = {
-            api: params["scaling_config"][key]
-            for key, api in SCALING_KEYS.items()
-            if params["scaling_config"] and params["scaling_config"].get(key) is not None
-        }
-        optional = {
-            "scalingConfig": scaling,
-            "instanceTypes": params["instance_types"],
-            "capacityType": params["capacity_type"],
-            "amiType": params["ami_type"],
-            "diskSize": params["disk_size"],
-            "labels": params["labels"],
-            "taints": sort_taints(params["taints"]) if params["taints"] else None,
-            "launchTemplate": self.launch_template_request(),
-            "updateConfig": wanted_update_config(params["update_config"]),
-            "version": params["version"],
-            "releaseVersion": params["release_version"],
-            "tags": params["tags"],
-        }
-        request.update({key: value for key, value in optional.items() if value})
-
+        request = nodegroup_create_request(self.cluster_name, self.name, self.params)
         self.changed = True
-        self.diff["after"] = camel_dict_to_snake_dict(
-            {k: v for k, v in request.items() if k not in ("clusterName", "nodegroupName")},
-            ignore_list=["tags", "labels"],
-        )
+        self.diff["after"] = nodegroup_create_diff(request)
         if self.module.check_mode:
             self.exit(None)
         self.client.create_nodegroup(aws_retry=True, **request)
-        if params["wait"]:
+        if self.params["wait"]:
             self.wait("active")
         self.exit(self.describe())
 
     def check_immutable(self, before: dict) -> None:
-        params = self.params
-        problems = []
-
-        def compare(option: str, wanted, current) -> None:
-            if wanted is not None and current is not None and wanted != current:
-                problems.append(f"{option} ({current} -> {wanted})")
-
-        compare("node_role", params["node_role"], before["node_role"])
-        compare("subnets", sorted(params["subnets"] or []) or None, before["subnets"])
-        compare(
-            "instance_types",
-            sorted(params["instance_types"] or []) or None,
-            before["instance_types"] or None,
-        )
-        compare("capacity_type", params["capacity_type"], before["capacity_type"])
-        compare("ami_type", params["ami_type"], before["ami_type"])
-        if not params["launch_template"]:
-            compare("disk_size", params["disk_size"], before["disk_size"])
-        template = params["launch_template"] or {}
-        current_template = before["launch_template"]
-        if template and not current_template:
-            problems.append("launch_template (none -> a launch template)")
-        for key in ("id", "name"):
-            compare(f"launch_template.{key}", template.get(key), current_template.get(key))
-        self.refuse_immutable(problems)
+        self.refuse_immutable(nodegroup_immutable_problems(self.params, before))
 
     def update(self, nodegroup: dict) -> None:
         params = self.params
         before = self.view(nodegroup)
         self.check_immutable(before)
-        after = {**before, "scaling_config": dict(before["scaling_config"])}
-
-        config_request = {}
-        wanted_scaling = {
-            key: value
-            for key, value in (params["scaling_config"] or {}).items()
-            if value is not None
-        }
-        if any(before["scaling_config"][key] != value for key, value in wanted_scaling.items()):
-            after["scaling_config"].update(wanted_scaling)
-            config_request["scalingConfig"] = {
-                SCALING_KEYS[key]: value
-                for key, value in after["scaling_config"].items()
-                if value is not None
-            }
-        if params["labels"] is not None:
-            labels = diff_labels(before["labels"], params["labels"])
-            if labels:
-                config_request["labels"] = labels
-                after["labels"] = params["labels"]
-        if params["taints"] is not None:
-            taints = diff_taints(before["taints"], params["taints"])
-            if taints:
-                config_request["taints"] = taints
-                after["taints"] = sort_taints(params["taints"])
-        update_config = wanted_update_config(params["update_config"])
-        if update_config and update_config != before["update_config"]:
-            config_request["updateConfig"] = after["update_config"] = update_config
-
-        version_request = {}
-        if params["version"] and params["version"] != before["version"]:
-            version_request["version"] = after["version"] = params["version"]
-        if params["release_version"] and params["release_version"] != before["release_version"]:
-            version_request["releaseVersion"] = params["release_version"]
-            after["release_version"] = params["release_version"]
-        template = self.launch_template_request()
-        if (
-            template
-            and template.get("version")
-            and template["version"] != str(before["launch_template"].get("version"))
-        ):
-            version_request["launchTemplate"] = template
-            after["launch_template"] = {**before["launch_template"], **template}
-
+        config_request, version_request, after = nodegroup_update_plan(params, before)
         tags_to_set, tags_to_unset, after["tags"] = self.tag_changes(before["tags"])
 
         self.changed = bool(config_request or version_request or tags_to_set or tags_to_unset)
@@ -521,55 +358,7 @@ def main() -> None:
     argument_spec = dict(
         cluster_name=dict(type="str", required=True),
         name=dict(type="str", required=True, aliases=["nodegroup_name"]),
-        node_role=dict(type="str"),
-        subnets=dict(type="list", elements="str"),
-        scaling_config=dict(
-            type="dict",
-            options=dict(
-                min_size=dict(type="int"),
-                max_size=dict(type="int"),
-                desired_size=dict(type="int"),
-            ),
-        ),
-        instance_types=dict(type="list", elements="str"),
-        capacity_type=dict(type="str", choices=["ON_DEMAND", "SPOT", "CAPACITY_BLOCK"]),
-        ami_type=dict(type="str"),
-        disk_size=dict(type="int"),
-        labels=dict(type="dict"),
-        taints=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                key=dict(type="str", required=True, no_log=False),
-                value=dict(type="str", default=""),
-                effect=dict(
-                    type="str",
-                    required=True,
-                    choices=["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"],
-                ),
-            ),
-        ),
-        launch_template=dict(
-            type="dict",
-            options=dict(
-                id=dict(type="str"),
-                name=dict(type="str"),
-                version=dict(type="str"),
-            ),
-            mutually_exclusive=[["id", "name"]],
-            required_one_of=[["id", "name"]],
-        ),
-        update_config=dict(
-            type="dict",
-            options=dict(
-                max_unavailable=dict(type="int"),
-                max_unavailable_percentage=dict(type="int"),
-            ),
-            mutually_exclusive=[["max_unavailable", "max_unavailable_percentage"]],
-            required_one_of=[["max_unavailable", "max_unavailable_percentage"]],
-        ),
-        version=dict(type="str"),
-        release_version=dict(type="str"),
+        **nodegroup_argument_spec(),
         force_update=dict(type="bool", default=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         tags=dict(type="dict", aliases=["resource_tags"]),

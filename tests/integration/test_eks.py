@@ -233,10 +233,9 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     update = run_playbook("eks.yml", **changed_run)
     assert update.rc == 0, update.failure_messages() or update.stderr
     assert sorted(update.changed_tasks()) == [
+        "plinth.platform.eks : Ensure the managed node groups",
         "plinth.platform.eks : Remove the launch templates of node groups no longer configured",
         "plinth.platform.eks : Wait for the EKS cluster",
-        "plinth.platform.eks : Wait for the managed node groups",
-        "plinth.platform.eks : Wait for the node groups no longer configured to be removed",
     ], update.changed_tasks()
     assert sorted(eks.list_nodegroups(clusterName=PREFIX)["nodegroups"]) == ["general", "ml"]
     assert f"{PREFIX}-gpu" not in [t["LaunchTemplateName"] for t in _eks_state(aws)["templates"]]

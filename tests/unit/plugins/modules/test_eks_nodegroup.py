@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from ansible_collections.plinth.platform.plugins.module_utils.eks import diff_labels, diff_taints
 from ansible_collections.plinth.platform.plugins.modules import eks_nodegroup
 from botocore.exceptions import ClientError
 
@@ -73,22 +74,22 @@ def test_diff_taints_identifies_by_key_and_effect():
         {"key": "a", "value": "2", "effect": "NO_SCHEDULE"},
         {"key": "b", "value": "1", "effect": "NO_SCHEDULE"},
     ]
-    assert eks_nodegroup.diff_taints(current, wanted) == {
+    assert diff_taints(current, wanted) == {
         "addOrUpdateTaints": [
             {"key": "a", "value": "2", "effect": "NO_SCHEDULE"},
             {"key": "b", "value": "1", "effect": "NO_SCHEDULE"},
         ],
         "removeTaints": [{"key": "b", "value": "1", "effect": "NO_EXECUTE"}],
     }
-    assert eks_nodegroup.diff_taints(current, list(reversed(current))) == {}
+    assert diff_taints(current, list(reversed(current))) == {}
 
 
 def test_diff_labels_updates_values_and_removes_keys():
-    assert eks_nodegroup.diff_labels({"a": "1", "b": "1"}, {"a": "2", "c": "1"}) == {
+    assert diff_labels({"a": "1", "b": "1"}, {"a": "2", "c": "1"}) == {
         "addOrUpdateLabels": {"a": "2", "c": "1"},
         "removeLabels": ["b"],
     }
-    assert eks_nodegroup.diff_labels({"a": "1"}, {"a": "1"}) == {}
+    assert diff_labels({"a": "1"}, {"a": "1"}) == {}
 
 
 def test_check_mode_creates_nothing(run_module, cluster):
