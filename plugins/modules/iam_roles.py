@@ -12,8 +12,8 @@ module: iam_roles
 version_added: 0.1.0
 short_description: Manage a set of IAM roles, their policies and tags in one task
 description:
-  - Makes a set of IAM roles exist as given (or not exist): trust policy, description, maximum
-    session duration, attached managed policies, inline policies and tags.
+  - Makes a set of IAM roles exist as given (or not exist), with their trust policy, description,
+    maximum session duration, attached managed policies, inline policies and tags.
   - Written because M(amazon.aws.iam_role) takes one task (one module run) per role and a role
     with an inline policy needs a second task (M(amazon.aws.iam_policy)), each re-reading the
     role. Here an unchanged role costs C(GetRole) (trust policy, description, session duration
@@ -31,7 +31,7 @@ author:
 options:
   roles:
     description:
-      - The roles. IAM is global: the module's region does not matter.
+      - The roles. IAM is global, the module's region does not matter.
     type: list
     elements: dict
     required: true
@@ -229,7 +229,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
 
-MIN_SESSION, MAX_SESSION = 3600, 43200
+MIN_SESSION = 3600
+MAX_SESSION = 43200
 
 
 def parse_document(module: AnsibleAWSModule, value: Any, what: str) -> dict[str, Any]:
