@@ -63,7 +63,8 @@ STEPS = ["prechecks", "promote", "dns", "apps", "reprotect"]
 @pytest.fixture(scope="module")
 def kubeconfig() -> Iterator[Path]:
     cluster = load_cluster()
-    name = os.environ.get("PLINTH_KUBE_CLUSTER", cluster.DEFAULT_NAME)
+    # The tests' cluster (as tests/kube), not `make site`'s.
+    name = os.environ.get("PLINTH_KUBE_CLUSTER", "plinth-test")
     running = cluster.is_healthy(cluster.kubeconfig_path(name))
     path = cluster.up(name)
     yield path

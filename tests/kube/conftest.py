@@ -44,9 +44,14 @@ def kube_cluster() -> ModuleType:
     return cluster
 
 
+TEST_CLUSTER = "plinth-test"
+
+
 @pytest.fixture(scope="session")
 def cluster_name() -> str:
-    return os.environ.get("PLINTH_KUBE_CLUSTER", cluster.DEFAULT_NAME)
+    # Not `make site`'s cluster (plinth): the tests assert on what a cluster holds, so a developer's
+    # local environment on it must not leak into them.
+    return os.environ.get("PLINTH_KUBE_CLUSTER", TEST_CLUSTER)
 
 
 @pytest.fixture(scope="session")
