@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -270,14 +271,36 @@ def main() -> int:
         server.start(env=env, record=True)
         try:
             aws = EmulatorHandle(server)
-            return _bench(aws, args.inventory, Path(tmp), args.detail, kubeconfig)
+            return _bench(
+                aws, args.inventory, Path(tmp), args.detail, kubeconfig, server.read_pid()
+            )
         finally:
             server.stop()
             if not (already or args.keep):
                 cluster.down(args.cluster)
 
 
-def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int, kubeconfig: Path) -> int:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of a running process (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _bench(
+    aws: EmulatorHandle,
+    inventory: str,
+    tmp: Path,
+    detail: int,
+    kubeconfig: Path,
+    emulator_pid: int | None,
+) -> int:
     import yaml
 
     platform = yaml.safe_load((ROOT / inventory / "group_vars/all/platform.yml").read_text())
@@ -312,9 +335,11 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int, kubeconf
     )
 
     aws.clear_recording()
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _children_cpu()
+    emulator_started = _process_cpu(emulator_pid)
     noop = run_playbook("site.yml", inventory=inventory, extra_vars=extra, tmp_path=tmp)
-    noop_wall = time.monotonic() - started
+    noop_wall, noop_cpu = time.monotonic() - started, _children_cpu() - cpu_started
+    emulator_cpu = _process_cpu(emulator_pid) - emulator_started
     requests = aws.recorded_requests()
     calls = len(requests)
     managed = _managed_resources(aws, [platform["region"], platform.get("dr_region")], prefix)
@@ -322,6 +347,11 @@ def _bench(aws: EmulatorHandle, inventory: str, tmp: Path, detail: int, kubeconf
     print(
         f"no-op rerun: wall {noop_wall:6.1f} s (target <= {TARGETS['noop_seconds']:.0f} s), "
         f"changed {noop.changed}, rc {noop.rc}"
+    )
+    # The run is CPU-bound on a small machine: its processes' CPU time over the cores it had.
+    print(
+        f"  CPU {noop_cpu:6.1f} s (user + system of ansible-playbook, its workers and modules; "
+        f"not of async jobs), emulator {emulator_cpu:.1f} s, on {os.cpu_count()} cores"
     )
     print(
         f"  AWS API calls {calls} for {resources} managed resources: "
