@@ -94,7 +94,7 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     assert check.rc == 0, check.failure_messages() or check.stderr
     assert check.changed > 0, "check mode on an empty account must report what it would create"
     changed = " ".join(check.changed_tasks())
-    for task in ("Ensure the cluster and node IAM roles", "Wait for the EKS cluster"):
+    for task in ("Ensure the cluster and node IAM roles", "Ensure the EKS cluster"):
         assert task in changed, changed
     assert aws.write_calls() == [], "check mode must not write"
     assert _eks_state(aws)["clusters"] == []
@@ -233,9 +233,9 @@ def test_check_apply_rerun_remove(aws: Any, tmp_path: Path) -> None:
     update = run_playbook("eks.yml", **changed_run)
     assert update.rc == 0, update.failure_messages() or update.stderr
     assert sorted(update.changed_tasks()) == [
+        "plinth.platform.eks : Ensure the EKS cluster",
         "plinth.platform.eks : Ensure the managed node groups",
         "plinth.platform.eks : Remove the launch templates of node groups no longer configured",
-        "plinth.platform.eks : Wait for the EKS cluster",
     ], update.changed_tasks()
     assert sorted(eks.list_nodegroups(clusterName=PREFIX)["nodegroups"]) == ["general", "ml"]
     assert f"{PREFIX}-gpu" not in [t["LaunchTemplateName"] for t in _eks_state(aws)["templates"]]
