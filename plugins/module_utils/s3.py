@@ -282,9 +282,7 @@ class LifecycleManager(BucketConfigurationManager):
 
     def parse(self, response: dict[str, Any]) -> list[dict[str, Any]]:
         """The bucket's rules, normalised (AWS keeps them, and returns them, in its own order)."""
-        return sorted(
-            (normalise_lifecycle_rule(r) for r in response.get("Rules", [])), key=by_id
-        )
+        return sorted((normalise_lifecycle_rule(r) for r in response.get("Rules", [])), key=by_id)
 
     def put(self, desired: list[dict[str, Any]]) -> None:
         self.writer.put_bucket_lifecycle_configuration(
@@ -446,7 +444,7 @@ class ReplicationManager(BucketConfigurationManager):
         writer: Any = None,
     ) -> None:
         super().__init__(module, name, client, writer)
-        self.role: str | None = module.params["role"] if role is None else role
+        self.role: str | None = module.params.get("role") if role is None else role
         self.rules: list[dict[str, Any]] = module.params["rules"] if rules is None else rules
 
     def get(self) -> dict[str, Any]:
