@@ -85,7 +85,7 @@ options:
         default: {}
       lifecycle_rules:
         description:
-          - The bucket's whole lifecycle configuration, compared by rule ID regardless of order:
+          - The bucket's whole lifecycle configuration, compared by rule ID regardless of order;
             rules not listed are removed, and V([]) deletes the lifecycle configuration.
           - Not given, the lifecycle configuration is left alone (and not read).
           - A rule that carries settings not managed here (tag or object-size filters,
