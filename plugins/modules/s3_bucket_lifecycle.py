@@ -256,7 +256,6 @@ diff:
   returned: when diff mode is on
 """
 
-from collections import Counter
 from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -266,164 +265,23 @@ from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
     refuse_duplicates,
 )
 from ansible_collections.plinth.platform.plugins.module_utils.s3 import (
-    BucketConfigurationManager,
-    by_id,
+    LifecycleManager,
+    duplicate_ids,
+    lifecycle_rule_spec,
+    lifecycle_rule_to_boto3,
+    normalise_lifecycle_rule,
     s3_client,
 )
 
-STORAGE_CLASSES = [
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-]
+# The rule handling lives in module_utils/s3.py (s3_buckets' lifecycle_rules shares it); these
+# names stay available from this module.
+normalise_rule = normalise_lifecycle_rule
+rule_to_boto3 = lifecycle_rule_to_boto3
 
 
-def normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """A GetBucketLifecycleConfiguration rule in this module's terms.
-
-    AWS returns the prefix as ``Filter.Prefix``, ``Filter.And.Prefix``, the legacy top-level
-    ``Prefix`` or not at all (``Filter: {}``); all mean the same prefix. Settings this module does
-    not manage are kept under ``unmanaged`` so that such a rule never compares equal.
-    """
-    rule_filter = dict(rule.get("Filter") or {})
-    and_filter = dict(rule_filter.pop("And", None) or {})
-    prefix = rule_filter.pop("Prefix", None) or and_filter.pop("Prefix", None) or ""
-    prefix = prefix or rule.get("Prefix") or ""
-    unmanaged: dict[str, Any] = {}
-    if rule_filter or and_filter:
-        unmanaged["Filter"] = {**rule_filter, **and_filter}
-    expiration = dict(rule.get("Expiration") or {})
-    expiration_days = expiration.pop("Days", None)
-    if expiration.get("ExpiredObjectDeleteMarker") is False:
-        expiration.pop("ExpiredObjectDeleteMarker")
-    if expiration:
-        unmanaged["Expiration"] = expiration
-    noncurrent = dict(rule.get("NoncurrentVersionExpiration") or {})
-    noncurrent_days = noncurrent.pop("NoncurrentDays", None)
-    if noncurrent:
-        unmanaged["NoncurrentVersionExpiration"] = noncurrent
-    if rule.get("NoncurrentVersionTransitions"):
-        unmanaged["NoncurrentVersionTransitions"] = rule["NoncurrentVersionTransitions"]
-    transitions = []
-    for transition in rule.get("Transitions") or []:
-        if "Days" not in transition:
-            unmanaged.setdefault("Transitions", []).append(transition)
-            continue
-        transitions.append(
-            {"days": transition["Days"], "storage_class": transition["StorageClass"]}
-        )
-    abort = (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")
-    result = {
-        "id": rule.get("ID", ""),
-        "prefix": prefix,
-        "status": str(rule.get("Status", "Enabled")).lower(),
-        "transitions": sorted(transitions, key=lambda t: (t["days"], t["storage_class"])),
-        "expiration_days": expiration_days,
-        "noncurrent_version_expiration_days": noncurrent_days,
-        "abort_incomplete_multipart_upload_days": abort,
-    }
-    if unmanaged:
-        result["unmanaged"] = unmanaged
-    return result
-
-
-def requested_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """A rule option in the same normalised form as :func:`normalise_rule`."""
-    return {
-        "id": rule["id"],
-        "prefix": rule["prefix"] or "",
-        "status": rule["status"],
-        "transitions": sorted(
-            ({"days": t["days"], "storage_class": t["storage_class"]} for t in rule["transitions"]),
-            key=lambda t: (t["days"], t["storage_class"]),
-        ),
-        "expiration_days": rule["expiration_days"],
-        "noncurrent_version_expiration_days": rule["noncurrent_version_expiration_days"],
-        "abort_incomplete_multipart_upload_days": rule["abort_incomplete_multipart_upload_days"],
-    }
-
-
-def rule_to_boto3(rule: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "ID": rule["id"],
-        "Filter": {"Prefix": rule["prefix"]},
-        "Status": rule["status"].title(),
-    }
-    if rule["transitions"]:
-        out["Transitions"] = [
-            {"Days": t["days"], "StorageClass": t["storage_class"]} for t in rule["transitions"]
-        ]
-    if rule["expiration_days"] is not None:
-        out["Expiration"] = {"Days": rule["expiration_days"]}
-    if rule["noncurrent_version_expiration_days"] is not None:
-        out["NoncurrentVersionExpiration"] = {
-            "NoncurrentDays": rule["noncurrent_version_expiration_days"]
-        }
-    if rule["abort_incomplete_multipart_upload_days"] is not None:
-        out["AbortIncompleteMultipartUpload"] = {
-            "DaysAfterInitiation": rule["abort_incomplete_multipart_upload_days"]
-        }
-    return out
-
-
-class S3BucketLifecycleManager(BucketConfigurationManager):
-    what = "lifecycle"
-    result_key = "rules"
-    missing_code = "NoSuchLifecycleConfiguration"
-
-    def __init__(
-        self,
-        module: AnsibleAWSModule,
-        name: str | None = None,
-        client: Any = None,
-        rules: list[dict[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(module, name, client)
-        self.rules: list[dict[str, Any]] = module.params["rules"] if rules is None else rules
-
-    def get(self) -> dict[str, Any]:
-        return self.client.get_bucket_lifecycle_configuration(aws_retry=True, Bucket=self.name)
-
-    def parse(self, response: dict[str, Any]) -> list[dict[str, Any]]:
-        """The bucket's rules, normalised (AWS keeps them, and returns them, in its own order)."""
-        return sorted((normalise_rule(r) for r in response.get("Rules", [])), key=by_id)
-
-    def put(self, desired: list[dict[str, Any]]) -> None:
-        self.client.put_bucket_lifecycle_configuration(
-            aws_retry=True,
-            Bucket=self.name,
-            LifecycleConfiguration={"Rules": [rule_to_boto3(r) for r in desired]},
-        )
-
-    def delete(self) -> None:
-        self.client.delete_bucket_lifecycle(aws_retry=True, Bucket=self.name)
-
-    def empty(self) -> list[dict[str, Any]]:
-        return []
-
-    def diff_view(self, value: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"rules": value}
-
-    def desired_rules(self, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        requested = {rule["id"]: requested_rule(rule) for rule in self.rules}
-        kept = (
-            [] if self.params["purge_rules"] else [r for r in current if r["id"] not in requested]
-        )
-        return sorted(kept + list(requested.values()), key=by_id)
-
-    def ensure_present(self, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        desired = self.desired_rules(current)
-        if desired == current:
-            return current
-        if not desired:
-            return self.remove(current)
-        return self.write(desired)
-
+class S3BucketLifecycleManager(LifecycleManager):
     def refuse_duplicate_rules(self) -> None:
-        duplicates = _duplicates(rule["id"] for rule in self.rules)
+        duplicates = duplicate_ids(self.rules)
         if duplicates:
             self.module.fail_json(msg=f"{self.name}: Duplicate rule IDs: {', '.join(duplicates)}")
 
@@ -446,7 +304,7 @@ def process_buckets(module: AnsibleAWSModule) -> None:
     for bucket in buckets:
         if not item_region(module, bucket):
             module.fail_json(msg=f"{bucket['name']}: no region (set region)")
-        duplicates = _duplicates(rule["id"] for rule in bucket["rules"])
+        duplicates = duplicate_ids(bucket["rules"])
         if duplicates:
             module.fail_json(msg=f"{bucket['name']}: Duplicate rule IDs: {', '.join(duplicates)}")
     results: list[dict[str, Any]] = [{}] * len(buckets)
@@ -475,24 +333,8 @@ def process_buckets(module: AnsibleAWSModule) -> None:
     module.exit_json(**out)
 
 
-def _duplicates(ids) -> list[str]:
-    return sorted(rule_id for rule_id, count in Counter(ids).items() if count > 1)
-
-
 def main() -> None:
-    transition = dict(
-        days=dict(type="int", required=True),
-        storage_class=dict(type="str", required=True, choices=STORAGE_CLASSES),
-    )
-    rule = dict(
-        id=dict(type="str", required=True),
-        prefix=dict(type="str", default=""),
-        status=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
-        transitions=dict(type="list", elements="dict", default=[], options=transition),
-        expiration_days=dict(type="int"),
-        noncurrent_version_expiration_days=dict(type="int"),
-        abort_incomplete_multipart_upload_days=dict(type="int"),
-    )
+    rule = lifecycle_rule_spec()
     bucket = dict(
         name=dict(type="str", required=True),
         region=dict(type="str"),

@@ -154,159 +154,31 @@ replication:
           delete_marker_replication: true
 """
 
-from typing import Any
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.plinth.platform.plugins.module_utils.s3 import (
-    BucketConfigurationManager,
-    by_id,
+    ReplicationManager,
+    normalise_replication_rule,
+    replication_rule_errors,
+    replication_rule_spec,
+    replication_rule_to_boto3,
 )
 
-RULE_KEYS = (
-    "id",
-    "priority",
-    "prefix",
-    "status",
-    "destination_bucket",
-    "storage_class",
-    "replica_kms_key_id",
-    "replicate_kms_encrypted",
-    "delete_marker_replication",
-)
+# The rule handling lives in module_utils/s3.py (s3_buckets' replication shares it); these names
+# stay available from this module.
+normalise_rule = normalise_replication_rule
+rule_to_boto3 = replication_rule_to_boto3
 
 
-def _enabled(value: dict[str, Any] | None) -> bool:
-    return (value or {}).get("Status") == "Enabled"
-
-
-def normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """A GetBucketReplication rule in this module's terms; unmanaged settings kept apart."""
-    rule_filter = dict(rule.get("Filter") or {})
-    prefix = rule_filter.pop("Prefix", None) or rule.get("Prefix") or ""
-    destination = dict(rule.get("Destination") or {})
-    selection = dict(rule.get("SourceSelectionCriteria") or {})
-    result = {
-        "id": rule.get("ID", ""),
-        "priority": rule.get("Priority", 0),
-        "prefix": prefix,
-        "status": str(rule.get("Status", "Enabled")).lower(),
-        "destination_bucket": destination.pop("Bucket", None),
-        "storage_class": destination.pop("StorageClass", None),
-        "replica_kms_key_id": (destination.pop("EncryptionConfiguration", None) or {}).get(
-            "ReplicaKmsKeyID"
-        ),
-        "replicate_kms_encrypted": _enabled(selection.pop("SseKmsEncryptedObjects", None)),
-        "delete_marker_replication": _enabled(rule.get("DeleteMarkerReplication")),
-    }
-    # AWS may report settings that are off as {"Status": "Disabled"}: only enabled ones count.
-    enabled = [
-        key
-        for key, value in (
-            ("ReplicaModifications", selection.pop("ReplicaModifications", None)),
-            ("ExistingObjectReplication", rule.get("ExistingObjectReplication")),
-        )
-        if _enabled(value)
-    ]
-    unmanaged = {
-        key: value
-        for key, value in (
-            ("Filter", rule_filter),
-            ("Destination", destination),
-            ("SourceSelectionCriteria", selection),
-            ("Enabled", enabled),
-        )
-        if value
-    }
-    if unmanaged:
-        result["unmanaged"] = unmanaged
-    return result
-
-
-def rule_to_boto3(rule: dict[str, Any]) -> dict[str, Any]:
-    destination: dict[str, Any] = {"Bucket": rule["destination_bucket"]}
-    if rule["storage_class"]:
-        destination["StorageClass"] = rule["storage_class"]
-    if rule["replica_kms_key_id"]:
-        destination["EncryptionConfiguration"] = {"ReplicaKmsKeyID": rule["replica_kms_key_id"]}
-    out: dict[str, Any] = {
-        "ID": rule["id"],
-        "Priority": rule["priority"],
-        "Filter": {"Prefix": rule["prefix"]},
-        "Status": rule["status"].title(),
-        "Destination": destination,
-        "DeleteMarkerReplication": {
-            "Status": "Enabled" if rule["delete_marker_replication"] else "Disabled"
-        },
-    }
-    if rule["replicate_kms_encrypted"]:
-        out["SourceSelectionCriteria"] = {"SseKmsEncryptedObjects": {"Status": "Enabled"}}
-    return out
-
-
-class S3BucketReplicationManager(BucketConfigurationManager):
-    what = "replication"
-    result_key = "replication"
-    missing_code = "ReplicationConfigurationNotFoundError"
-
-    def get(self) -> dict[str, Any]:
-        return self.client.get_bucket_replication(aws_retry=True, Bucket=self.name)
-
-    def parse(self, response: dict[str, Any]) -> dict[str, Any]:
-        config = response.get("ReplicationConfiguration") or {}
-        rules = [normalise_rule(rule) for rule in config.get("Rules", [])]
-        return {"role": config.get("Role"), "rules": sorted(rules, key=by_id)}
-
-    def put(self, desired: dict[str, Any]) -> None:
-        self.client.put_bucket_replication(
-            aws_retry=True,
-            Bucket=self.name,
-            ReplicationConfiguration={
-                "Role": desired["role"],
-                "Rules": [rule_to_boto3(rule) for rule in desired["rules"]],
-            },
-        )
-
-    def delete(self) -> None:
-        self.client.delete_bucket_replication(aws_retry=True, Bucket=self.name)
-
-    def empty(self) -> dict[str, Any]:
-        return {}
-
-    def desired(self) -> dict[str, Any]:
-        rules = [{key: rule[key] for key in RULE_KEYS} for rule in self.params["rules"]]
-        return {"role": self.params["role"], "rules": sorted(rules, key=by_id)}
-
-    def ensure_present(self, current: dict[str, Any]) -> dict[str, Any]:
-        desired = self.desired()
-        if desired == current:
-            return current
-        return self.write(desired)
-
+class S3BucketReplicationManager(ReplicationManager):
     def process(self) -> None:
-        for rule in self.params["rules"]:
-            if rule["replica_kms_key_id"] and not rule["replicate_kms_encrypted"]:
-                self.module.fail_json(
-                    msg=f"Rule {rule['id']}: replica_kms_key_id requires"
-                    " replicate_kms_encrypted=true"
-                )
-        ids = [rule["id"] for rule in self.params["rules"]]
-        if len(set(ids)) != len(ids):
-            self.module.fail_json(msg=f"Rule IDs must be unique: {', '.join(sorted(ids))}")
+        errors = replication_rule_errors(self.rules)
+        if errors:
+            self.module.fail_json(msg=errors[0])
         self.apply()
 
 
 def main() -> None:
-    rule = dict(
-        id=dict(type="str", required=True),
-        priority=dict(type="int", default=0),
-        prefix=dict(type="str", default=""),
-        status=dict(type="str", default="enabled", choices=["enabled", "disabled"]),
-        destination_bucket=dict(type="str", required=True),
-        storage_class=dict(type="str"),
-        replica_kms_key_id=dict(type="str"),
-        replicate_kms_encrypted=dict(type="bool", default=False),
-        delete_marker_replication=dict(type="bool", default=False),
-    )
+    rule = replication_rule_spec()
     argument_spec = dict(
         name=dict(type="str", required=True),
         role=dict(type="str"),

@@ -222,3 +222,189 @@ def test_a_bucket_name_in_two_regions_is_refused_before_any_call(run_module, s3,
     result = run_module(s3_buckets, {"buckets": buckets})
     assert result["failed"] and "Duplicate bucket names: " + RAW in result["msg"]
     assert calls == []
+
+
+# Lifecycle rules and replication in the same run: a source with its DR copy.
+
+ROLE = "arn:aws:iam::123456789012:role/plinth-test-s3-replication"
+TIERS = {
+    "id": "tiers",
+    "transitions": [
+        {"days": 90, "storage_class": "GLACIER_IR"},
+        {"days": 30, "storage_class": "STANDARD_IA"},
+    ],
+    "noncurrent_version_expiration_days": 30,
+    "abort_incomplete_multipart_upload_days": 7,
+}
+TMP = {"id": "tmp", "prefix": "tmp/", "expiration_days": 1}
+# Without the settings moto's GetBucketReplication drops (KMS objects, delete markers, prefix).
+DR_RULE = {"id": "dr", "destination_bucket": f"arn:aws:s3:::{RAW}-dr"}
+READS = [
+    "GetBucketVersioning",
+    "GetBucketEncryption",
+    "GetPublicAccessBlock",
+    "GetBucketOwnershipControls",
+    "GetBucketPolicy",
+    "GetBucketTagging",
+]
+
+
+def with_dr(lifecycle: list[dict[str, Any]] | None = None, **source: Any) -> dict[str, Any]:
+    """The source (listed first: replication must still wait for its DR copy) and its DR copy."""
+    lifecycle = [TIERS, TMP] if lifecycle is None else lifecycle
+    raw = {
+        "name": RAW,
+        "encryption": "AES256",
+        "lifecycle_rules": lifecycle,
+        "replication": {"role": ROLE, "rules": [DR_RULE]},
+    }
+    raw.update(source)
+    dr = {"name": f"{RAW}-dr", "region": DR_REGION, "encryption": "AES256", "lifecycle_rules": []}
+    return {"buckets": [raw, dr]}
+
+
+def lifecycle_ids(s3: Any, bucket: str = RAW) -> list[str]:
+    return sorted(r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"])
+
+
+def writes(calls: list[str]) -> list[str]:
+    return [c for c in calls if not c.startswith(("Get", "Head", "List"))]
+
+
+def test_creates_with_lifecycle_and_replication_then_a_rerun_only_reads(run_module, s3, calls):
+    result = run_module(s3_buckets, with_dr(), diff=True)
+    assert result["changed"], result
+    raw, dr = result["buckets"]
+    assert [r["id"] for r in raw["lifecycle_rules"]] == ["tiers", "tmp"]
+    assert raw["replication"]["role"] == ROLE and raw["replication"]["rules"][0]["id"] == "dr"
+    assert {"lifecycle_rules", "replication"} <= set(raw["changes"])
+    assert dr["lifecycle_rules"] == [] and "replication" not in dr
+    assert result["diff"]["after"][RAW]["replication"]["rules"][0]["destination_bucket"] == (
+        DR_RULE["destination_bucket"]
+    )
+    # The DR copy was made (with versioning) before the source's replication was set.
+    assert calls.index("PutBucketReplication") > max(
+        i for i, c in enumerate(calls) if c == "PutBucketVersioning"
+    )
+    assert "GetBucketLifecycleConfiguration" not in calls  # new buckets have none to read
+    assert lifecycle_ids(s3) == ["tiers", "tmp"]
+    by_id = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=RAW)["Rules"]}
+    assert [t["StorageClass"] for t in by_id["tiers"]["Transitions"]] == [
+        "STANDARD_IA",
+        "GLACIER_IR",
+    ]
+    config = s3.get_bucket_replication(Bucket=RAW)["ReplicationConfiguration"]
+    assert config["Role"] == ROLE
+    assert config["Rules"][0]["Destination"]["Bucket"] == f"arn:aws:s3:::{RAW}-dr"
+
+    calls.clear()
+    again = run_module(s3_buckets, with_dr(), diff=True)
+    assert not again["changed"] and again["diff"] == {"before": {}, "after": {}}, again["diff"]
+    # One read per aspect per bucket: the six settings, the lifecycle of both, the source's
+    # replication; no write.
+    expected = READS * 2 + ["GetBucketLifecycleConfiguration"] * 2 + ["GetBucketReplication"]
+    assert sorted(calls) == sorted(expected)
+    assert again["buckets"][0]["lifecycle_rules"] == raw["lifecycle_rules"]
+
+
+def test_a_changed_rule_is_written_alone(run_module, s3, calls):
+    run_module(s3_buckets, with_dr())
+    calls.clear()
+    changed = dict(TMP, expiration_days=3)
+    result = run_module(s3_buckets, with_dr([TIERS, changed]), diff=True)
+    assert result["changed"] and result["buckets"][0]["changes"] == ["lifecycle_rules"]
+    assert not result["buckets"][1]["changed"]
+    assert writes(calls) == ["PutBucketLifecycleConfiguration"]
+    before = result["diff"]["before"][RAW]["lifecycle_rules"]
+    after = result["diff"]["after"][RAW]["lifecycle_rules"]
+    assert [r["expiration_days"] for r in before] == [None, 1]
+    assert [r["expiration_days"] for r in after] == [None, 3]
+    by_id = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=RAW)["Rules"]}
+    assert by_id["tmp"]["Expiration"] == {"Days": 3}
+    # A rule no longer listed is removed.
+    assert run_module(s3_buckets, with_dr([TIERS]))["changed"]
+    assert lifecycle_ids(s3) == ["tiers"]
+
+
+def test_an_empty_list_removes_the_lifecycle_an_omitted_option_leaves_it(run_module, s3, calls):
+    run_module(s3_buckets, with_dr())
+    untouched = with_dr()
+    del untouched["buckets"][0]["lifecycle_rules"]
+    del untouched["buckets"][0]["replication"]
+    calls.clear()
+    result = run_module(s3_buckets, untouched)
+    assert not result["changed"]
+    assert "lifecycle_rules" not in result["buckets"][0]
+    assert calls.count("GetBucketLifecycleConfiguration") == 1  # the DR copy's only
+    assert "GetBucketReplication" not in calls
+    assert lifecycle_ids(s3) == ["tiers", "tmp"] and s3.get_bucket_replication(Bucket=RAW)
+
+    calls.clear()
+    result = run_module(s3_buckets, with_dr([]), diff=True)
+    assert result["changed"] and result["buckets"][0]["lifecycle_rules"] == []
+    assert result["diff"]["after"][RAW] == {"lifecycle_rules": []}
+    assert writes(calls) == ["DeleteBucketLifecycle"]
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchLifecycleConfiguration"):
+        s3.get_bucket_lifecycle_configuration(Bucket=RAW)
+    assert not run_module(s3_buckets, with_dr([]))["changed"]
+
+
+def test_replication_without_rules_is_removed(run_module, s3, calls):
+    run_module(s3_buckets, with_dr())
+    calls.clear()
+    result = run_module(s3_buckets, with_dr(replication={"rules": []}))
+    assert result["changed"] and result["buckets"][0]["replication"] == {}
+    assert writes(calls) == ["DeleteBucketReplication"]
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.get_bucket_replication(Bucket=RAW)
+    assert not run_module(s3_buckets, with_dr(replication={"rules": []}))["changed"]
+
+
+def test_check_mode_writes_nothing(run_module, s3, calls):
+    check = run_module(s3_buckets, with_dr(), check_mode=True, diff=True)
+    assert check["changed"]
+    assert [r["id"] for r in check["buckets"][0]["lifecycle_rules"]] == ["tiers", "tmp"]
+    assert check["buckets"][0]["replication"]["role"] == ROLE
+    assert set(check["diff"]["after"][RAW]) >= {"lifecycle_rules", "replication"}
+    assert calls == ["GetBucketVersioning", "GetBucketVersioning"]
+    assert s3.list_buckets()["Buckets"] == []
+
+    run_module(s3_buckets, with_dr())
+    calls.clear()
+    other = with_dr([TIERS], replication={"role": ROLE, "rules": [dict(DR_RULE, priority=1)]})
+    check = run_module(s3_buckets, other, check_mode=True, diff=True)
+    assert check["buckets"][0]["changes"] == ["lifecycle_rules", "replication"]
+    assert check["diff"]["before"][RAW]["replication"]["rules"][0]["priority"] == 0
+    assert writes(calls) == []
+    assert lifecycle_ids(s3) == ["tiers", "tmp"]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            {"lifecycle_rules": [TMP, dict(TMP, expiration_days=2)]},
+            f"{RAW}: lifecycle_rules: Duplicate rule IDs: tmp",
+        ),
+        (
+            {"replication": {"rules": [DR_RULE]}},
+            f"{RAW}: replication: role is required with rules",
+        ),
+        (
+            {"replication": {"role": ROLE, "rules": [dict(DR_RULE, replica_kms_key_id="k")]}},
+            f"{RAW}: replication: Rule dr: replica_kms_key_id requires replicate_kms_encrypted",
+        ),
+        (
+            {"replication": {"role": ROLE, "rules": [DR_RULE, DR_RULE]}},
+            f"{RAW}: replication: Rule IDs must be unique",
+        ),
+        (
+            {"lifecycle_rules": [{"id": "x", "transitions": [{"days": 1, "storage_class": "X"}]}]},
+            "storage_class",
+        ),
+    ],
+)
+def test_bad_lifecycle_or_replication_fails_before_any_call(run_module, s3, calls, source, message):
+    result = run_module(s3_buckets, with_dr(**source))
+    assert result["failed"] and message in result["msg"], result["msg"]
+    assert calls == []
