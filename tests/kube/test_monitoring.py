@@ -143,6 +143,23 @@ def test_in_cluster_stack(
         if "localhost" in t["hosts"] and not t["hosts"]["localhost"].get("skipped")
     ]
     assert alone.changed == 0, alone.changed_tasks()
+    # Given the account (site.yml takes it from the cluster's ARN), STS is not asked.
+    account = critical.split(":")[4]
+    given = _run(
+        aws,
+        kubeconfig,
+        tmp_path,
+        playbook="tests/kube/playbooks/monitoring_in_cluster.yml",
+        extra_vars={"monitoring_account_id": account},
+    )
+    _ok(given)
+    assert given.changed == 0, given.changed_tasks()
+    asked = [
+        t["hosts"]["localhost"]
+        for t in given.tasks
+        if t["name"].endswith("Find the account of the alert topics")
+    ]
+    assert asked and all(h.get("skipped") for h in asked), asked
     assert core.read_namespaced_secret("grafana-admin", NAMESPACE).data["password"] == password
 
     # A new SLO target changes the rules and rolls Prometheus (config hash on the pod template).
