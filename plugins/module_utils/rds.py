@@ -547,3 +547,31 @@ def wanted_state(item: dict[str, Any], current: dict[str, Any], purge_tags: bool
         to_set, to_remove = compare_aws_tags(have, item["tags"], purge_tags)
         after["tags"] = {k: v for k, v in {**have, **to_set}.items() if k not in to_remove}
     return {option: after.get(option) for option in MANAGED}
+
+
+SUBNET_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9 ._-]{0,254}$")
+
+
+def validate_subnet_group(group: dict[str, Any]) -> list[str]:
+    """What is wrong with one wanted DB subnet group on its own; empty when fine."""
+    name = group["name"]
+    errors = []
+    if not SUBNET_GROUP_PATTERN.match(name) or name.lower() == "default":
+        errors.append(
+            f"subnet group {name}: up to 255 letters, digits, spaces, periods, underscores or "
+            "hyphens, not 'default'"
+        )
+    if not group.get("subnet_ids"):
+        errors.append(f"subnet group {name}: needs subnet_ids")
+    return errors
+
+
+def subnet_group_state(group: dict[str, Any] | None, tags: dict[str, str]) -> dict[str, Any]:
+    """A described DB subnet group as the options that manage it ({} when there is none)."""
+    if not group:
+        return {}
+    return {
+        "description": group.get("DBSubnetGroupDescription", ""),
+        "subnet_ids": sorted(s["SubnetIdentifier"] for s in group.get("Subnets") or []),
+        "tags": tags,
+    }

@@ -29,6 +29,8 @@ description:
   - Also reports, in RV(existing), the instances of the regions it reads that carry
     O(discover_tags), so a caller can decide which passwords to generate or which replicas are
     surplus. With O(instances=[]) the module only reads.
+  - Ensures the DB subnet groups of O(subnet_groups) first (their description, subnets and tags),
+    so the instances' subnet groups and the instances take one run.
   - Instances are not deleted; use M(amazon.aws.rds_instance) with
     O(amazon.aws.rds_instance#module:state=absent).
 author:
@@ -171,8 +173,36 @@ options:
       tags:
         description: Tags of the instance; see O(purge_tags).
         type: dict
+  subnet_groups:
+    description:
+      - DB subnet groups made to exist before the instances, each in O(subnet_groups[].region);
+        an unchanged group costs a C(DescribeDBSubnetGroups) per region and a
+        C(ListTagsForResource). Groups are not deleted (use M(amazon.aws.rds_subnet_group)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The group name (RDS keeps it lower case).
+        type: str
+        required: true
+      region:
+        description: The region of the group; by default the module's region.
+        type: str
+      description:
+        description: The group description.
+        type: str
+        required: true
+      subnet_ids:
+        description: The subnets of the group (all of them).
+        type: list
+        elements: str
+        required: true
+      tags:
+        description: Tags of the group; see O(purge_tags).
+        type: dict
   purge_tags:
-    description: Whether tags not in O(instances[].tags) are removed.
+    description: Whether tags not in O(instances[].tags) or O(subnet_groups[].tags) are removed.
     type: bool
     default: true
   apply_immediately:
@@ -202,6 +232,7 @@ notes:
   - The AWS emulator (moto 5.2.5) reports no Performance Insights attributes, so they are not
     compared there (they are sent when an instance is created); it answers every instance
     C(available) at once and applies every modification immediately (no C(PendingModifiedValues)).
+  - The emulator's C(ModifyDBSubnetGroup) (moto 5.2.5) loses the group it modifies; AWS does not.
   - Right after C(ModifyDBInstance) RDS may report C(available) for a few seconds before
     C(modifying); the waiter can return in that moment.
   - In check mode an instance to be created is returned with empty RV(instances[].arn) and
@@ -298,6 +329,29 @@ instances:
         - The ModifyDBInstance parameters sent (or that would be), and C(Tags) when tags changed.
       type: list
       elements: str
+subnet_groups:
+  description: The subnet groups in the order of O(subnet_groups).
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    name:
+      description: The group name.
+      type: str
+      sample: plinth-production-db
+    region:
+      description: The region.
+      type: str
+      sample: us-east-1
+    arn:
+      description: The group ARN; V("") when it does not exist (check mode).
+      type: str
+    vpc_id:
+      description: The VPC of the group; V("") when it does not exist.
+      type: str
+    changed:
+      description: Whether the group was (would be) created or changed.
+      type: bool
 existing:
   description:
     - The instances of the regions read (those of O(instances) and O(discover_regions)) that
@@ -309,7 +363,7 @@ existing:
 diff:
   description:
     - Before and after of the managed attributes of the instances that change, by id
-      (C(region:id) in another region).
+      (C(region:id) in another region), and of the subnet groups under C(subnet_group:<name>).
   type: dict
   returned: when diff mode is on
 """
@@ -320,11 +374,13 @@ from typing import Any
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
     import botocore
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import (
     camel_dict_to_snake_dict,
@@ -342,7 +398,9 @@ from ansible_collections.plinth.platform.plugins.module_utils.rds import (
     effective,
     immutable_errors,
     modify_params,
+    subnet_group_state,
     validate,
+    validate_subnet_group,
     wanted_state,
 )
 
@@ -403,7 +461,113 @@ class RdsInstancesManager:
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             self.module.fail_json_aws(e, msg=f"Failed to wait for {', '.join(ids)} in {region}")
 
+    def describe_subnet_group(self, region: str, name: str) -> dict[str, Any] | None:
+        try:
+            groups = self.client(region).describe_db_subnet_groups(
+                aws_retry=True, DBSubnetGroupName=name
+            )["DBSubnetGroups"]
+        except is_boto3_error_code("DBSubnetGroupNotFoundFault"):
+            return None
+        except (
+            botocore.exceptions.ClientError,
+            botocore.exceptions.BotoCoreError,
+        ) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg=f"Failed to describe subnet group {name} in {region}")
+        return groups[0] if groups else None
+
+    def tags_of(self, region: str, arn: str) -> dict[str, str]:
+        try:
+            tags = self.client(region).list_tags_for_resource(aws_retry=True, ResourceName=arn)
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
+            self.module.fail_json_aws(e, msg=f"Failed to list the tags of {arn}")
+        return boto3_tag_list_to_ansible_dict(tags.get("TagList") or [])
+
+    # Subnet groups -----------------------------------------------------------------------------
+
+    def ensure_subnet_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        region, name = group["region"], group["name"].lower()
+        found = self.describe_subnet_group(region, name)
+        tags = self.tags_of(region, found["DBSubnetGroupArn"]) if found else {}
+        before = subnet_group_state(found, tags)
+        wanted_tags = group.get("tags")
+        to_set, to_remove = ({}, [])
+        if wanted_tags is not None:
+            to_set, to_remove = compare_aws_tags(tags, wanted_tags, self.params["purge_tags"])
+        after = {
+            "description": group["description"],
+            "subnet_ids": sorted(set(group["subnet_ids"])),
+            "tags": {k: v for k, v in {**tags, **to_set}.items() if k not in to_remove},
+        }
+        result = {
+            "name": name,
+            "region": region,
+            "arn": (found or {}).get("DBSubnetGroupArn", ""),
+            "vpc_id": (found or {}).get("VpcId", ""),
+            "changed": before != after,
+        }
+        if before == after:
+            return result
+        self.changed = True
+        key = "subnet_group:" + diff_key(self.module, region, name)
+        self.before[key], self.after[key] = before, after
+        if self.module.check_mode:
+            return result
+        if found is None:
+            created = self.write(
+                region,
+                "create_db_subnet_group",
+                f"create subnet group {name}",
+                DBSubnetGroupName=name,
+                DBSubnetGroupDescription=group["description"],
+                SubnetIds=after["subnet_ids"],
+                Tags=ansible_dict_to_boto3_tag_list(wanted_tags or {}),
+            )["DBSubnetGroup"]
+            return dict(result, arn=created["DBSubnetGroupArn"], vpc_id=created.get("VpcId", ""))
+        if before["description"] != after["description"] or (
+            before["subnet_ids"] != after["subnet_ids"]
+        ):
+            self.write(
+                region,
+                "modify_db_subnet_group",
+                f"modify subnet group {name}",
+                DBSubnetGroupName=name,
+                DBSubnetGroupDescription=group["description"],
+                SubnetIds=after["subnet_ids"],
+            )
+        if to_remove:
+            self.write(
+                region,
+                "remove_tags_from_resource",
+                f"untag subnet group {name}",
+                ResourceName=result["arn"],
+                TagKeys=list(to_remove),
+            )
+        if to_set:
+            self.write(
+                region,
+                "add_tags_to_resource",
+                f"tag subnet group {name}",
+                ResourceName=result["arn"],
+                Tags=ansible_dict_to_boto3_tag_list(to_set),
+            )
+        return result
+
     # Planning ----------------------------------------------------------------------------------
+
+    def validate_subnet_groups(self) -> list[dict[str, Any]]:
+        groups = []
+        errors: list[str] = []
+        for raw in self.params["subnet_groups"]:
+            group = dict(raw, region=item_region(self.module, raw))
+            if not group["region"]:
+                errors.append(f"subnet group {group['name']}: no region")
+            errors.extend(validate_subnet_group(group))
+            groups.append(group)
+        if errors:
+            self.module.fail_json(msg="; ".join(errors))
+        names = [g["name"].lower() for g in groups]
+        refuse_duplicates_by_region(self.module, groups, names, "subnet group names")
+        return groups
 
     def validate(self) -> list[dict[str, Any]]:
         items = []
@@ -622,6 +786,7 @@ class RdsInstancesManager:
         return out
 
     def run(self) -> None:
+        groups = self.validate_subnet_groups()
         items = self.validate()
         regions = [i["region"] for i in items] + list(self.params["discover_regions"] or [])
         regions += [i["source_region"] for i in items if i.get("source_id")]
@@ -629,11 +794,13 @@ class RdsInstancesManager:
             self.found[region] = self.describe(region)
         existing = self.existing()
         plans = self.plan(items)
+        subnet_groups = [self.ensure_subnet_group(group) for group in groups]
         created: dict[tuple[str, str], str] = {}
         self.apply([p for p in plans if not p["item"].get("source_id")], created)
         self.apply([p for p in plans if p["item"].get("source_id")], created)
         out: dict[str, Any] = {
             "instances": [self.result(plan) for plan in plans],
+            "subnet_groups": subnet_groups,
             "existing": existing,
         }
         out["changed"] = self.changed
@@ -681,8 +848,16 @@ def main() -> None:
         monitoring_role_arn=dict(type="str"),
         tags=dict(type="dict"),
     )
+    subnet_group = dict(
+        name=dict(type="str", required=True),
+        region=dict(type="str"),
+        description=dict(type="str", required=True),
+        subnet_ids=dict(type="list", elements="str", required=True),
+        tags=dict(type="dict"),
+    )
     argument_spec = dict(
         instances=dict(type="list", elements="dict", default=[], options=instance),
+        subnet_groups=dict(type="list", elements="dict", default=[], options=subnet_group),
         purge_tags=dict(type="bool", default=True),
         apply_immediately=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
