@@ -377,6 +377,8 @@ def modify_params(
             continue
         if option == "maintenance_window":
             wanted = wanted.lower()
+        if option == "port" and current.get(option) is None:
+            continue  # no endpoint yet (still being created): nothing to compare
         if wanted != current.get(option):
             params[modify] = item[option]
     if not replica:
