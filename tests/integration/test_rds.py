@@ -103,11 +103,9 @@ def test_check_apply_rerun_scale_teardown(aws: Any) -> None:
     would = " ".join(check.changed_tasks())
     for task in (
         "Ensure the storage encryption key",
-        "Ensure the DB subnet group on the database subnets",
         "Ensure the DB parameter groups",
         "Store the master credentials in Secrets Manager",
-        "Wait for the primary instances",
-        "Wait for the read replicas",
+        "Ensure the DB subnet groups and instances",
     ):
         assert task in would, f"check mode must report {task!r}: {would}"
     assert aws.write_calls() == [], "check mode must not write"
