@@ -25,7 +25,7 @@ description:
     propagated routes and routes to prefix lists (added by gateway VPC endpoints, which manage
     them) are left alone.
   - With O(gateway_endpoints), gateway VPC endpoints (S3, DynamoDB) on listed tables are
-    reconciled in the same call (one more C(DescribeVpcEndpoints)): an endpoint whose tables
+    reconciled in the same call (one more C(DescribeVpcEndpoints)); an endpoint whose tables
     change is modified in place, never duplicated.
   - This module supports check mode and diff mode.
 author:
