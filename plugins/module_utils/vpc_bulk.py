@@ -114,7 +114,7 @@ class VpcBulkManager:
 
     def process(self) -> None:
         try:
-            if self.params["state"] == "present":
+            if self.params.get("state", "present") == "present":
                 outcome = self.ensure_present()
             else:
                 outcome = self.ensure_absent()

@@ -24,6 +24,9 @@ description:
   - Only routes created with C(CreateRoute) are compared and purged. The C(local) route,
     propagated routes and routes to prefix lists (added by gateway VPC endpoints, which manage
     them) are left alone.
+  - With O(gateway_endpoints), gateway VPC endpoints (S3, DynamoDB) on listed tables are
+    reconciled in the same call (one more C(DescribeVpcEndpoints)); an endpoint whose tables
+    change is modified in place, never duplicated.
   - This module supports check mode and diff mode.
 author:
   - Plinth engineering (!UNKNOWN)
@@ -114,6 +117,36 @@ options:
         O(route_tables); they fall back to the VPC's main route table.
     type: bool
     default: true
+  gateway_endpoints:
+    description:
+      - Gateway VPC endpoints of the VPC and the route tables they are attached to.
+      - An endpoint is identified by its O(gateway_endpoints[].service) within O(vpc_id), among
+        the gateway endpoints that are C(pending) or C(available); of several, the one whose tags
+        carry the requested C(Name) is taken and the others are left alone.
+      - A missing endpoint is created; an existing one gets the listed tables added and the
+        others removed with one C(ModifyVpcEndpoint) call. Endpoints of services not listed are
+        left alone.
+      - The endpoint policy is the default one (full access), as C(CreateVpcEndpoint) sets it.
+      - Only with O(state=present).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      service:
+        description:
+          - The service name, for example C(com.amazonaws.us-east-1.s3).
+        required: true
+        type: str
+      route_tables:
+        description:
+          - The names of the route tables (from O(route_tables)) the endpoint is attached to.
+        type: list
+        elements: str
+        default: []
+      tags:
+        description:
+          - Tags of the endpoint, added to (and overriding) O(tags).
+        type: dict
   state:
     description:
       - Whether the route tables should exist.
@@ -143,6 +176,11 @@ EXAMPLES = r"""
           - {dest: 0.0.0.0/0, nat_gateway_id: "{{ nat_ids['us-east-1a'] }}"}
       - name: shop-production-database
         subnets: "{{ database_subnet_ids }}"
+    # The S3 gateway endpoint on the private and database tables, in the same call.
+    gateway_endpoints:
+      - service: com.amazonaws.us-east-1.s3
+        route_tables: [shop-production-private-us-east-1a, shop-production-database]
+        tags: {Name: shop-production-s3}
   register: route_tables
 
 - name: Delete a table
@@ -201,10 +239,44 @@ route_table_ids:
   type: dict
   returned: always
   sample: {"shop-production-public": "rtb-0123456789abcdef0"}
+gateway_endpoints:
+  description: The requested gateway endpoints, in the order of O(gateway_endpoints).
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    vpc_endpoint_id:
+      description: The ID of the endpoint (missing when check mode would create it).
+      type: str
+      returned: when the endpoint exists
+      sample: vpce-0123456789abcdef0
+    service_name:
+      description: The service of the endpoint.
+      type: str
+      returned: always
+      sample: com.amazonaws.us-east-1.s3
+    route_table_ids:
+      description: The IDs of its route tables, sorted (without tables check mode would create).
+      type: list
+      elements: str
+      returned: always
+      sample: ["rtb-0123456789abcdef0"]
+    tags:
+      description: The tags of the endpoint.
+      type: dict
+      returned: always
+      sample: {"Name": "shop-production-s3"}
+gateway_endpoint_ids:
+  description: The IDs of the requested gateway endpoints by service (C(null) for one that check
+    mode would create).
+  type: dict
+  returned: always
+  sample: {"com.amazonaws.us-east-1.s3": "vpce-0123456789abcdef0"}
 diff:
   description:
     - The route tables that change, before and after, by name, each with C(routes), C(subnets)
-      and C(tags).
+      and C(tags); a gateway endpoint that changes is shown under C(endpoint:<service>) with
+      C(route_table_ids) and C(tags).
   type: dict
   returned: in diff mode
   contains:
@@ -230,15 +302,18 @@ from ansible_collections.amazon.aws.plugins.module_utils.ec2 import (
     associate_route_table,
     create_route,
     create_route_table,
+    create_vpc_endpoint,
     delete_route,
     delete_route_table,
     describe_route_tables,
+    describe_vpc_endpoints,
     disassociate_route_table,
     replace_route,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
+    boto3_tag_specifications,
 )
 from ansible_collections.amazon.aws.plugins.module_utils.waiters import get_waiter
 from ansible_collections.plinth.platform.plugins.module_utils.vpc_bulk import (
@@ -411,6 +486,89 @@ class VpcRouteTablesManager(VpcBulkManager):
                 result.add(subnet_id)
         return result
 
+    def reconcile_endpoints(self, table_ids: dict[str, str | None]) -> list[dict[str, Any]]:
+        """The gateway endpoints: one describe, then a create or a modify per difference."""
+        specs = self.params["gateway_endpoints"]
+        if not specs:
+            return []
+        filters = self.vpc_filter() + [
+            {"Name": "service-name", "Values": sorted({spec["service"] for spec in specs})}
+        ]
+        live = [
+            endpoint
+            for endpoint in describe_vpc_endpoints(self.client, Filters=filters)
+            if endpoint.get("VpcEndpointType") == "Gateway"
+            and endpoint.get("State", "").lower() in ("pending", "available")
+        ]
+        return [self.reconcile_endpoint(spec, live, table_ids) for spec in specs]
+
+    def reconcile_endpoint(
+        self,
+        spec: dict[str, Any],
+        live: list[dict[str, Any]],
+        table_ids: dict[str, str | None],
+    ) -> dict[str, Any]:
+        service = spec["service"]
+        # None: neither O(tags) nor the endpoint's own tags are set; its tags are left alone.
+        wanted_tags = merged_tags(self.params["tags"], spec["tags"])
+        wanted = {table_ids[name] for name in spec["route_tables"]}
+        found = [e for e in live if e["ServiceName"] == service]
+        found.sort(
+            key=lambda e: boto3_tag_list_to_ansible_dict(e.get("Tags", [])).get("Name")
+            != (wanted_tags or {}).get("Name")
+        )
+        key = f"endpoint:{service}"
+        result = {"service_name": service, "vpc_id": self.params["vpc_id"]}
+        if not found:
+            self.changed = True
+            result.update(route_table_ids=sorted(i for i in wanted if i), tags=wanted_tags or {})
+            self.after[key] = {"route_table_ids": result["route_table_ids"], "tags": result["tags"]}
+            if self.check_mode:
+                return result
+            params: dict[str, Any] = {
+                "VpcEndpointType": "Gateway",
+                "VpcId": self.params["vpc_id"],
+                "ServiceName": service,
+                "RouteTableIds": sorted(i for i in wanted if i),
+            }
+            if wanted_tags:
+                params["TagSpecifications"] = boto3_tag_specifications(
+                    wanted_tags, ["vpc-endpoint"]
+                )
+            endpoint = create_vpc_endpoint(self.client, **params)
+            return dict(result, vpc_endpoint_id=endpoint["VpcEndpointId"])
+        endpoint = found[0]
+        endpoint_id = endpoint["VpcEndpointId"]
+        current = set(endpoint.get("RouteTableIds", []))
+        add = sorted(i for i in wanted - current if i)
+        remove = sorted(current - wanted)
+        if None in wanted:
+            self.changed = True  # A table check mode would create.
+        if add or remove:
+            self.changed = True
+            if not self.check_mode:
+                changes = {"AddRouteTableIds": add, "RemoveRouteTableIds": remove}
+                self.client.modify_vpc_endpoint(
+                    aws_retry=True,
+                    VpcEndpointId=endpoint_id,
+                    **{option: ids for option, ids in changes.items() if ids},
+                )
+        current_tags = boto3_tag_list_to_ansible_dict(endpoint.get("Tags", []))
+        purge = self.params["purge_tags"]
+        tags_changed = apply_tags(
+            self.client, self.module, endpoint_id, current_tags, wanted_tags, purge
+        )
+        self.changed |= tags_changed
+        result.update(
+            vpc_endpoint_id=endpoint_id,
+            route_table_ids=sorted(i for i in wanted if i),
+            tags=desired_tags(current_tags, wanted_tags, purge),
+        )
+        if add or remove or tags_changed:
+            self.before[key] = {"route_table_ids": sorted(current), "tags": current_tags}
+            self.after[key] = {"route_table_ids": result["route_table_ids"], "tags": result["tags"]}
+        return result
+
     # States
 
     def ensure_present(self) -> dict[str, Any]:
@@ -464,7 +622,8 @@ class VpcRouteTablesManager(VpcBulkManager):
                 if before is not None:
                     self.before[name] = self.diff_view(before)
                 self.after[name] = self.diff_view(after)
-        return self.outcome(results)
+        endpoints = self.reconcile_endpoints({table["name"]: table["id"] for table in results})
+        return self.outcome(results, endpoints)
 
     @staticmethod
     def diff_view(view: dict[str, Any]) -> dict[str, Any]:
@@ -503,10 +662,16 @@ class VpcRouteTablesManager(VpcBulkManager):
         return self.outcome(results)
 
     @staticmethod
-    def outcome(tables: list[dict[str, Any]]) -> dict[str, Any]:
+    def outcome(
+        tables: list[dict[str, Any]], endpoints: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         return {
             "route_tables": tables,
             "route_table_ids": {table["name"]: table["id"] for table in tables},
+            "gateway_endpoints": endpoints or [],
+            "gateway_endpoint_ids": {
+                e["service_name"]: e.get("vpc_endpoint_id") for e in endpoints or []
+            },
         }
 
 
@@ -539,9 +704,29 @@ def main() -> None:
         purge_tags=dict(type="bool", default=True),
         purge_routes=dict(type="bool", default=True),
         purge_subnets=dict(type="bool", default=True),
+        gateway_endpoints=dict(
+            type="list",
+            elements="dict",
+            default=[],
+            options=dict(
+                service=dict(type="str", required=True),
+                route_tables=dict(type="list", elements="str", default=[]),
+                tags=dict(type="dict"),
+            ),
+        ),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    endpoints = module.params["gateway_endpoints"]
+    if endpoints and module.params["state"] == "absent":
+        module.fail_json(msg="gateway_endpoints: only with state=present")
+    services = listed_twice([e["service"] for e in endpoints])
+    if services:
+        module.fail_json(msg=f"gateway_endpoints: services listed more than once: {services}")
+    listed = {spec["name"] for spec in module.params["route_tables"]}
+    unknown = sorted({n for e in endpoints for n in e["route_tables"]} - listed)
+    if unknown:
+        module.fail_json(msg=f"gateway_endpoints: route tables not in route_tables: {unknown}")
     names = [spec["name"] for spec in module.params["route_tables"]]
     subnets = [s for spec in module.params["route_tables"] for s in spec["subnets"]]
     for what, values in (("names", names), ("subnets", subnets)):

@@ -60,7 +60,7 @@ def tables(ec2, vpc_id: str) -> dict[str, dict[str, Any]]:
                 "routes": {
                     r["DestinationCidrBlock"]: r.get("GatewayId") or r.get("NatGatewayId")
                     for r in table["Routes"]
-                    if r.get("Origin") == "CreateRoute"
+                    if r.get("Origin") == "CreateRoute" and r.get("DestinationCidrBlock")
                 },
             }
     return out
@@ -153,3 +153,83 @@ def test_refuses_ambiguous_names_and_duplicate_subnets(run_module, ec2, env, arg
     args["route_tables"][1]["subnets"] = env["subnets"][:1]
     result = run_module(vpc_route_tables, args)
     assert result["failed"] and env["subnets"][0] in result["msg"]
+
+
+S3 = "com.amazonaws.us-east-1.s3"
+
+
+def endpoints(ec2, vpc_id: str) -> list[dict[str, Any]]:
+    found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+    return [e for e in found["VpcEndpoints"] if e["State"].lower() in ("pending", "available")]
+
+
+@pytest.fixture
+def with_endpoint(args) -> dict[str, Any]:
+    endpoint = {"service": S3, "route_tables": ["demo-database"], "tags": {"Name": "demo-s3"}}
+    return dict(args, gateway_endpoints=[endpoint])
+
+
+def test_gateway_endpoint_created_then_rerun_is_one_more_describe(
+    run_module, ec2, env, with_endpoint, api_calls
+):
+    result = run_module(vpc_route_tables, with_endpoint)
+    assert result["changed"]
+    (endpoint,) = endpoints(ec2, env["vpc_id"])
+    found = tables(ec2, env["vpc_id"])
+    assert endpoint["ServiceName"] == S3 and endpoint["VpcEndpointType"] == "Gateway"
+    assert endpoint["RouteTableIds"] == [found["demo-database"]["id"]]
+    assert {t["Key"]: t["Value"] for t in endpoint["Tags"]} == {
+        "plinth:stack": "demo",
+        "Name": "demo-s3",
+    }
+    assert result["gateway_endpoint_ids"] == {S3: endpoint["VpcEndpointId"]}
+
+    calls = api_calls("ec2")
+    again = run_module(vpc_route_tables, with_endpoint, diff=True)
+    assert not again["changed"], again["diff"]
+    assert again["gateway_endpoint_ids"] == result["gateway_endpoint_ids"]
+    assert sorted(calls) == ["DescribeRouteTables", "DescribeVpcEndpoints"]
+
+
+def test_gateway_endpoint_check_mode_creates_nothing(run_module, ec2, env, with_endpoint):
+    result = run_module(vpc_route_tables, with_endpoint, check_mode=True, diff=True)
+    assert result["changed"]
+    assert result["gateway_endpoint_ids"] == {S3: None}
+    assert f"endpoint:{S3}" in result["diff"]["after"]
+    assert endpoints(ec2, env["vpc_id"]) == []
+
+
+def test_gateway_endpoint_follows_its_tables_in_place(run_module, ec2, env, with_endpoint):
+    first = run_module(vpc_route_tables, with_endpoint)
+    endpoint_id = first["gateway_endpoint_ids"][S3]
+    with_endpoint["gateway_endpoints"][0].update(
+        route_tables=["demo-public"], tags={"Name": "demo-s3", "Owner": "ops"}
+    )
+    check = run_module(vpc_route_tables, with_endpoint, check_mode=True, diff=True)
+    assert check["changed"]
+    assert check["diff"]["after"][f"endpoint:{S3}"]["tags"]["Owner"] == "ops"
+
+    result = run_module(vpc_route_tables, with_endpoint)
+    assert result["changed"]
+    (endpoint,) = endpoints(ec2, env["vpc_id"])
+    assert endpoint["VpcEndpointId"] == endpoint_id, "the endpoint is modified, not duplicated"
+    assert endpoint["RouteTableIds"] == [tables(ec2, env["vpc_id"])["demo-public"]["id"]]
+    assert {t["Key"]: t["Value"] for t in endpoint["Tags"]}["Owner"] == "ops"
+    assert not run_module(vpc_route_tables, with_endpoint)["changed"]
+
+
+@pytest.mark.parametrize(
+    "endpoints_arg, extra, message",
+    [
+        ([{"service": S3, "route_tables": ["nope"]}], {}, "not in route_tables"),
+        ([{"service": S3}, {"service": S3}], {}, "services listed more than once"),
+        ([{"service": S3}], {"state": "absent"}, "only with state=present"),
+    ],
+)
+def test_gateway_endpoint_bad_input_refused_before_any_call(
+    run_module, args, api_calls, endpoints_arg, extra, message
+):
+    calls = api_calls("ec2")
+    result = run_module(vpc_route_tables, dict(args, gateway_endpoints=endpoints_arg, **extra))
+    assert result["failed"] and message in result["msg"]
+    assert calls == []
