@@ -321,7 +321,7 @@ def test_comparison_semantics() -> None:
         "PerformanceInsightsKMSKeyId": KEY,
     }
     assert (to_set, to_remove) == ({}, [])
-    upgrade, _, _ = rds.modify_params({"id": PRIMARY, "engine_version": "17.2"}, current, True)
+    upgrade = rds.modify_params({"id": PRIMARY, "engine_version": "17.2"}, current, True)[0]
     assert upgrade == {"EngineVersion": "17.2", "AllowMajorVersionUpgrade": True}
 
 
