@@ -636,3 +636,14 @@ def plan_update(
         plan.writes.append(("modify_replication_group", modify))
     plan.writes += [(op, request) for op, request, _a, _v, grows in counts if not grows]
     return plan
+
+
+@AWSRetry.jittered_backoff()
+def _paginate_cache_clusters(client: Any) -> list[dict[str, Any]]:
+    paginator = client.get_paginator("describe_cache_clusters")
+    return paginator.paginate().build_full_result()["CacheClusters"]
+
+
+def describe_cache_clusters(client: Any) -> dict[str, dict[str, Any]]:
+    """Every cache cluster of the account (replication group members included), by id."""
+    return {cluster["CacheClusterId"]: cluster for cluster in _paginate_cache_clusters(client)}
