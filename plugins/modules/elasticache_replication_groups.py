@@ -13,7 +13,7 @@ version_added: "0.1.0"
 short_description: Manage a set of ElastiCache (Redis OSS / Valkey) replication groups in one task
 description:
   - Makes a set of ElastiCache replication groups exist as given, each with the options of
-    M(plinth.platform.elasticache_replication_group) and the same rules: the same comparison
+    M(plinth.platform.elasticache_replication_group) and the same rules - the same comparison
     (so a rerun makes no change), the same refusal of attributes fixed at creation, the same
     replica / shard count calls.
   - One C(DescribeReplicationGroups) and one C(DescribeCacheClusters) (neither naming a group)
