@@ -250,3 +250,82 @@ def test_member_attributes_from_one_describe_of_all_clusters(
     result = run_module(module, {"replication_groups": [item], "region": REGION})
     assert result["failed"] is True
     assert "app-cache" in result["msg"] and "cache_subnet_group_name" in result["msg"]
+
+
+def test_all_writes_started_before_the_waits(run_module: Any, stubbed_client: Any) -> None:
+    """A group needing two writes (a replica more, a node type) and a group to create: the first
+    write of each is started at once, the second write of the first group waits for it, then
+    both groups are waited on together and read back with one describe."""
+    stub = stubbed_client("elasticache")
+    arn = f"arn:aws:elasticache:{REGION}:123456789012:replicationgroup:app-cache"
+
+    def rg(group_id: str, members: int, node_type: str = "cache.t4g.small") -> dict[str, Any]:
+        ids = [f"{group_id}-{i:03d}" for i in range(1, members + 1)]
+        return {
+            "ReplicationGroupId": group_id,
+            "Description": f"Cache {group_id}",
+            "Status": "available",
+            "MemberClusters": ids,
+            "NodeGroups": [
+                {"NodeGroupId": "0001", "NodeGroupMembers": [{"CacheClusterId": i} for i in ids]}
+            ],
+            "SnapshotRetentionLimit": 1,
+            "ClusterEnabled": False,
+            "CacheNodeType": node_type,
+            "ARN": arn if group_id == "app-cache" else arn.replace("app-cache", group_id),
+            "Engine": "redis",
+        }
+
+    member = {"CacheClusterId": "app-cache-001", "EngineVersion": "7.1.0"}
+    stub.add_response(
+        "describe_replication_groups", {"ReplicationGroups": [rg("app-cache", 1)]}, {}
+    )
+    stub.add_response("describe_cache_clusters", {"CacheClusters": [member]}, {})
+    stub.add_response(
+        "list_tags_for_resource",
+        {"TagList": [{"Key": "service", "Value": "app-cache"}]},
+        {"ResourceName": arn},
+    )
+    stub.add_response(
+        "increase_replica_count",
+        {"ReplicationGroup": rg("app-cache", 1)},
+        {"ReplicationGroupId": "app-cache", "NewReplicaCount": 1, "ApplyImmediately": True},
+    )
+    stub.add_response("create_replication_group", {"ReplicationGroup": rg("sessions", 1)}, None)
+    stub.add_response(
+        "describe_replication_groups",
+        {"ReplicationGroups": [rg("app-cache", 2)]},
+        {"ReplicationGroupId": "app-cache"},
+    )
+    stub.add_response(
+        "modify_replication_group",
+        {"ReplicationGroup": rg("app-cache", 2)},
+        {
+            "ReplicationGroupId": "app-cache",
+            "CacheNodeType": "cache.m7g.large",
+            "ApplyImmediately": False,
+        },
+    )
+    final = [rg("app-cache", 2, "cache.m7g.large"), rg("sessions", 1)]
+    stub.add_response(
+        "describe_replication_groups",
+        {"ReplicationGroups": [final[0]]},
+        {"ReplicationGroupId": "app-cache"},
+    )
+    stub.add_response(
+        "describe_replication_groups",
+        {"ReplicationGroups": [final[1]]},
+        {"ReplicationGroupId": "sessions"},
+    )
+    stub.add_response("describe_replication_groups", {"ReplicationGroups": final}, {})
+    stub.add_response("describe_cache_clusters", {"CacheClusters": [member]}, {})
+    items = [
+        group("app-cache", num_cache_clusters=2, node_type="cache.m7g.large"),
+        group("sessions"),
+    ]
+    result = run_module(module, {"replication_groups": items, "region": REGION}, diff=True)
+    assert result["changed"] is True, result
+    one, two = result["replication_groups"]
+    assert one["diff"]["after"]["num_cache_clusters"] == 2
+    assert one["replication_group"]["cache_node_type"] == "cache.m7g.large"
+    assert two["replication_group"]["tags"] == {"service": "sessions"}
