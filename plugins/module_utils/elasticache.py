@@ -3,21 +3,27 @@
 
 """Describe and normalise ElastiCache replication groups.
 
-Shared by ``plinth.platform.elasticache_replication_group`` and its ``_info`` module.  The
+Shared by ``plinth.platform.elasticache_replication_group``, its ``_info`` module and the bulk
+``elasticache_replication_groups``: reading and normalising groups, and comparing one with the
+options of a group (what to create, what to modify, what cannot change).  The
 functions take an (optionally retry-wrapped) boto3 ``elasticache`` client and raise botocore
 errors; callers turn those into ``fail_json_aws``.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
+    ansible_dict_to_boto3_tag_list,
     boto3_tag_list_to_ansible_dict,
+    compare_aws_tags,
 )
 
 # Attributes only a member cache cluster reports (DescribeReplicationGroups does not).
@@ -283,3 +289,361 @@ def normalize_replication_group(
         result["preferred_maintenance_window"] = member.get("PreferredMaintenanceWindow")
     result["tags"] = tags if tags is not None else {}
     return result
+
+
+# --- desired state: shared by elasticache_replication_group and elasticache_replication_groups ---
+#
+# ``params`` below is the option dict of one group: the single module's ``module.params`` or one
+# item of the bulk module's ``replication_groups``. ``auth_token_update_strategy`` is optional
+# (the bulk module has no rotation).
+
+# Simple option -> ModifyReplicationGroup parameter, compared as-is.
+MODIFIABLE = {
+    "description": "ReplicationGroupDescription",
+    "node_type": "CacheNodeType",
+    "cache_parameter_group_name": "CacheParameterGroupName",
+    "automatic_failover_enabled": "AutomaticFailoverEnabled",
+    "multi_az_enabled": "MultiAZEnabled",
+    "snapshot_retention_limit": "SnapshotRetentionLimit",
+    "snapshot_window": "SnapshotWindow",
+}
+
+# Every option a present group takes (the bulk module's item options).
+GROUP_OPTIONS = (
+    "description",
+    "engine",
+    "engine_version",
+    "node_type",
+    "num_cache_clusters",
+    "num_node_groups",
+    "replicas_per_node_group",
+    "cache_parameter_group_name",
+    "cache_subnet_group_name",
+    "security_group_ids",
+    "port",
+    "transit_encryption_enabled",
+    "auth_token",
+    "at_rest_encryption_enabled",
+    "kms_key_id",
+    "automatic_failover_enabled",
+    "multi_az_enabled",
+    "snapshot_retention_limit",
+    "snapshot_window",
+    "preferred_maintenance_window",
+    "log_delivery_configurations",
+    "apply_immediately",
+    "tags",
+)
+
+
+def kms_key_matches(requested: str, current: str | None) -> bool:
+    """A key id matches the key ARN ElastiCache reports (``...:key/<id>``)."""
+    if not current:
+        return False
+    return requested == current or current.endswith(f":key/{requested}")
+
+
+def requested_sharded(params: dict[str, Any]) -> bool | None:
+    if params.get("num_node_groups") is not None:
+        return True
+    if params.get("replicas_per_node_group") is not None:
+        return True
+    if params.get("num_cache_clusters") is not None:
+        return False
+    return None
+
+
+def requested_log_delivery(params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    configs = params.get("log_delivery_configurations")
+    if configs is None:
+        return None
+    return sorted((dict(c) for c in configs), key=lambda c: c["log_type"])
+
+
+def create_parameters(group_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The CreateReplicationGroup parameters (``description`` must be set)."""
+    p = params
+    request: dict[str, Any] = {
+        "ReplicationGroupId": group_id,
+        "ReplicationGroupDescription": p["description"],
+    }
+    optional = {
+        "Engine": p.get("engine"),
+        "EngineVersion": p.get("engine_version"),
+        "CacheNodeType": p.get("node_type"),
+        "NumCacheClusters": p.get("num_cache_clusters"),
+        "NumNodeGroups": p.get("num_node_groups"),
+        "ReplicasPerNodeGroup": p.get("replicas_per_node_group"),
+        "CacheParameterGroupName": p.get("cache_parameter_group_name"),
+        "CacheSubnetGroupName": p.get("cache_subnet_group_name"),
+        "SecurityGroupIds": p.get("security_group_ids"),
+        "Port": p.get("port"),
+        "TransitEncryptionEnabled": p.get("transit_encryption_enabled"),
+        "AuthToken": p.get("auth_token"),
+        "AtRestEncryptionEnabled": p.get("at_rest_encryption_enabled"),
+        "KmsKeyId": p.get("kms_key_id"),
+        "AutomaticFailoverEnabled": p.get("automatic_failover_enabled"),
+        "MultiAZEnabled": p.get("multi_az_enabled"),
+        "SnapshotRetentionLimit": p.get("snapshot_retention_limit"),
+        "SnapshotWindow": p.get("snapshot_window"),
+        "PreferredMaintenanceWindow": p.get("preferred_maintenance_window"),
+    }
+    request.update({k: v for k, v in optional.items() if v is not None})
+    if requested_sharded(p):
+        request["ClusterMode"] = "enabled"
+    logs = requested_log_delivery(p)
+    if logs:
+        request["LogDeliveryConfigurations"] = [log_delivery_from_options(c) for c in logs]
+    if p.get("tags"):
+        request["Tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
+    return request
+
+
+def desired_attributes_on_create(params: dict[str, Any]) -> dict[str, Any]:
+    """The diff's ``after`` of a group to create (never the token, only that one is set)."""
+    p = params
+    names = (
+        "description",
+        "engine",
+        "engine_version",
+        "node_type",
+        "num_cache_clusters",
+        "num_node_groups",
+        "replicas_per_node_group",
+        "cache_parameter_group_name",
+        "cache_subnet_group_name",
+        "security_group_ids",
+        "port",
+        "transit_encryption_enabled",
+        "at_rest_encryption_enabled",
+        "kms_key_id",
+        "automatic_failover_enabled",
+        "multi_az_enabled",
+        "snapshot_retention_limit",
+        "snapshot_window",
+        "preferred_maintenance_window",
+    )
+    desired = {name: p.get(name) for name in names if p.get(name) is not None}
+    if "security_group_ids" in desired:
+        desired["security_group_ids"] = sorted(desired["security_group_ids"])
+    if requested_sharded(p) is not None:
+        desired["cluster_mode_enabled"] = requested_sharded(p)
+    if p.get("auth_token"):
+        desired["auth_token_enabled"] = True
+    logs = requested_log_delivery(p)
+    if logs is not None:
+        desired["log_delivery_configurations"] = logs
+    desired["tags"] = p.get("tags") or {}
+    return desired
+
+
+def immutable_refusals(params: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The options that would change an attribute fixed at creation, each with why."""
+    p = params
+    refused = []
+    sharded = requested_sharded(p)
+    if sharded is not None and sharded != current["cluster_mode_enabled"]:
+        now = "sharded" if current["cluster_mode_enabled"] else "cluster mode disabled"
+        option = "num_node_groups/replicas_per_node_group" if sharded else "num_cache_clusters"
+        refused.append(f"{option} (the group is {now}; sharding cannot be changed)")
+    for option in ("at_rest_encryption_enabled", "transit_encryption_enabled"):
+        # A group created without the feature may report False or nothing at all.
+        have = bool(current.get(option))
+        if p.get(option) is not None and p[option] != have:
+            refused.append(f"{option} ({have!r} -> {p[option]!r})")
+    for option in ("port", "cache_subnet_group_name"):
+        # None / missing: not reported yet, or no member cluster to read it from.
+        have = current.get(option)
+        if p.get(option) is not None and have is not None and p[option] != have:
+            refused.append(f"{option} ({have!r} -> {p[option]!r})")
+    if p.get("kms_key_id") is not None and not kms_key_matches(
+        p["kms_key_id"], current["kms_key_id"]
+    ):
+        refused.append(f"kms_key_id ({current['kms_key_id']!r} -> {p['kms_key_id']!r})")
+    if p.get("engine") == "redis" and current["engine"] == "valkey":
+        refused.append("engine (valkey -> redis is not supported by ElastiCache)")
+    if (
+        p.get("engine_version")
+        and current.get("engine_version")
+        and (p.get("engine") or current["engine"]) == current["engine"]
+        and not engine_version_matches(p["engine_version"], current["engine_version"])
+        and engine_version_is_older(p["engine_version"], current["engine_version"])
+    ):
+        refused.append(
+            f"engine_version ({current['engine_version']} -> {p['engine_version']}: "
+            "ElastiCache cannot downgrade)"
+        )
+    return refused
+
+
+def modify_parameters(
+    params: dict[str, Any], current: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ModifyReplicationGroup parameters needed, and the attributes they change."""
+    p = params
+    request: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
+    for option, api_name in MODIFIABLE.items():
+        if p.get(option) is None or option not in current:
+            continue
+        if p[option] != current[option]:
+            request[api_name] = p[option]
+            changes[option] = p[option]
+    window = p.get("preferred_maintenance_window")
+    if (
+        window is not None
+        and "preferred_maintenance_window" in current
+        and window.lower() != (current["preferred_maintenance_window"] or "").lower()
+    ):
+        request["PreferredMaintenanceWindow"] = window
+        changes["preferred_maintenance_window"] = window
+    if p.get("security_group_ids") is not None and "security_group_ids" in current:
+        wanted = sorted(set(p["security_group_ids"]))
+        if wanted != current["security_group_ids"]:
+            request["SecurityGroupIds"] = wanted
+            changes["security_group_ids"] = wanted
+    if p.get("engine") and current["engine"] and p["engine"] != current["engine"]:
+        request["Engine"] = p["engine"]
+        changes["engine"] = p["engine"]
+    if (
+        p.get("engine_version")
+        and "engine_version" in current
+        and not engine_version_matches(p["engine_version"], current["engine_version"])
+    ):
+        request["EngineVersion"] = p["engine_version"]
+        changes["engine_version"] = p["engine_version"]
+    logs = requested_log_delivery(p)
+    if logs is not None and logs != current["log_delivery_configurations"]:
+        have = {c["log_type"]: c for c in current["log_delivery_configurations"]}
+        wanted_types = {c["log_type"] for c in logs}
+        requests = [log_delivery_from_options(c) for c in logs if have.get(c["log_type"]) != c]
+        requests += [
+            {"LogType": log_type, "Enabled": False} for log_type in sorted(set(have) - wanted_types)
+        ]
+        request["LogDeliveryConfigurations"] = requests
+        changes["log_delivery_configurations"] = logs
+    if p.get("auth_token") and p.get("auth_token_update_strategy"):
+        request["AuthToken"] = p["auth_token"]
+        request["AuthTokenUpdateStrategy"] = p["auth_token_update_strategy"]
+        # The token itself never goes into the diff; only that one is set.
+        changes["auth_token_enabled"] = True
+    if request:
+        request["ApplyImmediately"] = bool(p.get("apply_immediately"))
+    return request, changes
+
+
+# (operation, parameters, attribute, value, grows)
+CountChange = tuple[str, dict[str, Any], str, int, bool]
+
+
+def count_changes(
+    params: dict[str, Any], group: dict[str, Any], current: dict[str, Any]
+) -> list[CountChange]:
+    """Replica / shard count calls as (operation, params, attribute, value, grows)."""
+    p = params
+    calls: list[CountChange] = []
+    if current["cluster_mode_enabled"]:
+        shards = p.get("num_node_groups")
+        if shards is not None and shards != current["num_node_groups"]:
+            request: dict[str, Any] = {"NodeGroupCount": shards, "ApplyImmediately": True}
+            if shards < current["num_node_groups"]:
+                ids = sorted(ng["NodeGroupId"] for ng in group.get("NodeGroups") or [])
+                request["NodeGroupsToRemove"] = ids[shards:]
+            calls.append(
+                (
+                    "modify_replication_group_shard_configuration",
+                    request,
+                    "num_node_groups",
+                    shards,
+                    shards > current["num_node_groups"],
+                )
+            )
+        replicas = p.get("replicas_per_node_group")
+        have = current["replicas_per_node_group"]
+        attribute = "replicas_per_node_group"
+    else:
+        wanted = p.get("num_cache_clusters")
+        replicas = None if wanted is None else wanted - 1
+        have = current["num_cache_clusters"] - 1
+        attribute = "num_cache_clusters"
+    if replicas is not None and replicas != have:
+        operation = "increase_replica_count" if replicas > have else "decrease_replica_count"
+        value = replicas if current["cluster_mode_enabled"] else replicas + 1
+        calls.append(
+            (
+                operation,
+                {"NewReplicaCount": replicas, "ApplyImmediately": True},
+                attribute,
+                value,
+                replicas > have,
+            )
+        )
+    return calls
+
+
+@dataclass
+class UpdatePlan:
+    """What an existing group needs: the writes in order, the tag changes and the diff."""
+
+    writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tags_to_set: dict[str, str] = field(default_factory=dict)
+    tags_to_unset: list[str] = field(default_factory=list)
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.writes or self.tags_to_set or self.tags_to_unset)
+
+
+def plan_update(
+    params: dict[str, Any],
+    group: dict[str, Any],
+    member: dict[str, Any] | None,
+    current_tags: dict[str, str],
+    purge_tags: bool,
+) -> UpdatePlan:
+    """Compare an existing group with ``params``; ``refused`` lists immutable changes (then
+    nothing else should be done) and ``unchecked`` the member-only options not compared because
+    no member cluster could be described."""
+    current = managed_attributes(group, member)
+    plan = UpdatePlan()
+    if member is None:
+        plan.unchecked = [name for name in MEMBER_ONLY_ATTRIBUTES if params.get(name) is not None]
+    plan.refused = immutable_refusals(params, current)
+    if plan.refused:
+        return plan
+    modify, changes = modify_parameters(params, current)
+    counts = count_changes(params, group, current)
+    if params.get("tags") is not None:
+        plan.tags_to_set, plan.tags_to_unset = compare_aws_tags(
+            current_tags, params["tags"], purge_tags
+        )
+    plan.before = dict(current, tags=current_tags)
+    plan.after = copy.deepcopy(plan.before)
+    plan.after.update(changes)
+    for _operation, _request, attribute, value, _grows in counts:
+        plan.after[attribute] = value
+    plan.after["tags"] = {
+        k: v for k, v in {**current_tags, **plan.tags_to_set}.items() if k not in plan.tags_to_unset
+    }
+    # Add nodes before a modify (Multi-AZ needs replicas), remove them after it (failover has to
+    # be off before the last replica goes).
+    plan.writes = [(op, request) for op, request, _a, _v, grows in counts if grows]
+    if modify:
+        plan.writes.append(("modify_replication_group", modify))
+    plan.writes += [(op, request) for op, request, _a, _v, grows in counts if not grows]
+    return plan
+
+
+@AWSRetry.jittered_backoff()
+def _paginate_cache_clusters(client: Any) -> list[dict[str, Any]]:
+    paginator = client.get_paginator("describe_cache_clusters")
+    return paginator.paginate().build_full_result()["CacheClusters"]
+
+
+def describe_cache_clusters(client: Any) -> dict[str, dict[str, Any]]:
+    """Every cache cluster of the account (replication group members included), by id."""
+    return {cluster["CacheClusterId"]: cluster for cluster in _paginate_cache_clusters(client)}

@@ -401,7 +401,6 @@ diff:
 """
 
 import contextlib
-import copy
 from typing import Any
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
@@ -411,33 +410,22 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
-    compare_aws_tags,
 )
 from ansible_collections.plinth.platform.plugins.module_utils.elasticache import (
     MEMBER_ONLY_ATTRIBUTES,
+    create_parameters,
     describe_member_cluster,
     describe_replication_group,
-    engine_version_is_older,
-    engine_version_matches,
+    desired_attributes_on_create,
+    immutable_refusals,
     list_tags,
-    log_delivery_from_options,
     managed_attributes,
     normalize_replication_group,
+    plan_update,
 )
 from ansible_collections.plinth.platform.plugins.module_utils.manager import run_manager
 
 WAITER_DELAY = 15
-
-# Simple option -> ModifyReplicationGroup parameter, compared as-is.
-MODIFIABLE = {
-    "description": "ReplicationGroupDescription",
-    "node_type": "CacheNodeType",
-    "cache_parameter_group_name": "CacheParameterGroupName",
-    "automatic_failover_enabled": "AutomaticFailoverEnabled",
-    "multi_az_enabled": "MultiAZEnabled",
-    "snapshot_retention_limit": "SnapshotRetentionLimit",
-    "snapshot_window": "SnapshotWindow",
-}
 
 
 class ReplicationGroupManager:
@@ -512,21 +500,6 @@ class ReplicationGroupManager:
 
     # --- present -------------------------------------------------------------------------------
 
-    def requested_sharded(self) -> bool | None:
-        if self.params["num_node_groups"] is not None:
-            return True
-        if self.params["replicas_per_node_group"] is not None:
-            return True
-        if self.params["num_cache_clusters"] is not None:
-            return False
-        return None
-
-    def requested_log_delivery(self) -> list[dict[str, Any]] | None:
-        configs = self.params["log_delivery_configurations"]
-        if configs is None:
-            return None
-        return sorted((dict(c) for c in configs), key=lambda c: c["log_type"])
-
     def ensure_present(self) -> None:
         group, member = self.describe()
         if group is None:
@@ -548,42 +521,9 @@ class ReplicationGroupManager:
         p = self.params
         if not p["description"]:
             self.module.fail_json(msg="description is required to create a replication group")
-        params: dict[str, Any] = {
-            "ReplicationGroupId": self.group_id,
-            "ReplicationGroupDescription": p["description"],
-        }
-        optional = {
-            "Engine": p["engine"],
-            "EngineVersion": p["engine_version"],
-            "CacheNodeType": p["node_type"],
-            "NumCacheClusters": p["num_cache_clusters"],
-            "NumNodeGroups": p["num_node_groups"],
-            "ReplicasPerNodeGroup": p["replicas_per_node_group"],
-            "CacheParameterGroupName": p["cache_parameter_group_name"],
-            "CacheSubnetGroupName": p["cache_subnet_group_name"],
-            "SecurityGroupIds": p["security_group_ids"],
-            "Port": p["port"],
-            "TransitEncryptionEnabled": p["transit_encryption_enabled"],
-            "AuthToken": p["auth_token"],
-            "AtRestEncryptionEnabled": p["at_rest_encryption_enabled"],
-            "KmsKeyId": p["kms_key_id"],
-            "AutomaticFailoverEnabled": p["automatic_failover_enabled"],
-            "MultiAZEnabled": p["multi_az_enabled"],
-            "SnapshotRetentionLimit": p["snapshot_retention_limit"],
-            "SnapshotWindow": p["snapshot_window"],
-            "PreferredMaintenanceWindow": p["preferred_maintenance_window"],
-        }
-        params.update({k: v for k, v in optional.items() if v is not None})
-        if self.requested_sharded():
-            params["ClusterMode"] = "enabled"
-        logs = self.requested_log_delivery()
-        if logs:
-            params["LogDeliveryConfigurations"] = [log_delivery_from_options(c) for c in logs]
-        if p["tags"]:
-            params["Tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
-
+        params = create_parameters(self.group_id, p)
         self.changed = True
-        self.after = self.desired_attributes_on_create()
+        self.after = desired_attributes_on_create(p)
         if self.module.check_mode:
             self.result(None, None)
         try:
@@ -594,182 +534,8 @@ class ReplicationGroupManager:
             self.wait_for("replication_group_available")
         self.result(*self.describe())
 
-    def desired_attributes_on_create(self) -> dict[str, Any]:
-        p = self.params
-        names = (
-            "description",
-            "engine",
-            "engine_version",
-            "node_type",
-            "num_cache_clusters",
-            "num_node_groups",
-            "replicas_per_node_group",
-            "cache_parameter_group_name",
-            "cache_subnet_group_name",
-            "security_group_ids",
-            "port",
-            "transit_encryption_enabled",
-            "at_rest_encryption_enabled",
-            "kms_key_id",
-            "automatic_failover_enabled",
-            "multi_az_enabled",
-            "snapshot_retention_limit",
-            "snapshot_window",
-            "preferred_maintenance_window",
-        )
-        desired = {name: p[name] for name in names if p[name] is not None}
-        if "security_group_ids" in desired:
-            desired["security_group_ids"] = sorted(desired["security_group_ids"])
-        if self.requested_sharded() is not None:
-            desired["cluster_mode_enabled"] = self.requested_sharded()
-        if p["auth_token"]:
-            desired["auth_token_enabled"] = True
-        logs = self.requested_log_delivery()
-        if logs is not None:
-            desired["log_delivery_configurations"] = logs
-        desired["tags"] = p["tags"] or {}
-        return desired
-
-    def refuse_immutable(self, current: dict[str, Any]) -> None:
-        """Fail, naming the option, when an attribute fixed at creation would change."""
-        p = self.params
-        refused = []
-        sharded = self.requested_sharded()
-        if sharded is not None and sharded != current["cluster_mode_enabled"]:
-            now = "sharded" if current["cluster_mode_enabled"] else "cluster mode disabled"
-            option = "num_node_groups/replicas_per_node_group" if sharded else "num_cache_clusters"
-            refused.append(f"{option} (the group is {now}; sharding cannot be changed)")
-        for option in ("at_rest_encryption_enabled", "transit_encryption_enabled"):
-            # A group created without the feature may report False or nothing at all.
-            have = bool(current.get(option))
-            if p[option] is not None and p[option] != have:
-                refused.append(f"{option} ({have!r} -> {p[option]!r})")
-        for option in ("port", "cache_subnet_group_name"):
-            # None / missing: not reported yet, or no member cluster to read it from.
-            have = current.get(option)
-            if p[option] is not None and have is not None and p[option] != have:
-                refused.append(f"{option} ({have!r} -> {p[option]!r})")
-        if p["kms_key_id"] is not None and not kms_key_matches(
-            p["kms_key_id"], current["kms_key_id"]
-        ):
-            refused.append(f"kms_key_id ({current['kms_key_id']!r} -> {p['kms_key_id']!r})")
-        if p["engine"] == "redis" and current["engine"] == "valkey":
-            refused.append("engine (valkey -> redis is not supported by ElastiCache)")
-        if (
-            p["engine_version"]
-            and current.get("engine_version")
-            and (p["engine"] or current["engine"]) == current["engine"]
-            and not engine_version_matches(p["engine_version"], current["engine_version"])
-            and engine_version_is_older(p["engine_version"], current["engine_version"])
-        ):
-            refused.append(
-                f"engine_version ({current['engine_version']} -> {p['engine_version']}: "
-                "ElastiCache cannot downgrade)"
-            )
-        if refused:
-            self.module.fail_json(
-                msg=f"Cannot change replication group {self.group_id} in place: "
-                + "; ".join(refused)
-            )
-
-    def modify_parameters(self, current: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The ModifyReplicationGroup parameters needed, and the attributes they change."""
-        p = self.params
-        params: dict[str, Any] = {}
-        changes: dict[str, Any] = {}
-        for option, api_name in MODIFIABLE.items():
-            if p[option] is None or option not in current:
-                continue
-            if p[option] != current[option]:
-                params[api_name] = p[option]
-                changes[option] = p[option]
-        window = p["preferred_maintenance_window"]
-        if (
-            window is not None
-            and "preferred_maintenance_window" in current
-            and window.lower() != (current["preferred_maintenance_window"] or "").lower()
-        ):
-            params["PreferredMaintenanceWindow"] = window
-            changes["preferred_maintenance_window"] = window
-        if p["security_group_ids"] is not None and "security_group_ids" in current:
-            wanted = sorted(set(p["security_group_ids"]))
-            if wanted != current["security_group_ids"]:
-                params["SecurityGroupIds"] = wanted
-                changes["security_group_ids"] = wanted
-        if p["engine"] and current["engine"] and p["engine"] != current["engine"]:
-            params["Engine"] = p["engine"]
-            changes["engine"] = p["engine"]
-        if (
-            p["engine_version"]
-            and "engine_version" in current
-            and not engine_version_matches(p["engine_version"], current["engine_version"])
-        ):
-            params["EngineVersion"] = p["engine_version"]
-            changes["engine_version"] = p["engine_version"]
-        logs = self.requested_log_delivery()
-        if logs is not None and logs != current["log_delivery_configurations"]:
-            have = {c["log_type"]: c for c in current["log_delivery_configurations"]}
-            wanted_types = {c["log_type"] for c in logs}
-            requests = [log_delivery_from_options(c) for c in logs if have.get(c["log_type"]) != c]
-            requests += [
-                {"LogType": log_type, "Enabled": False}
-                for log_type in sorted(set(have) - wanted_types)
-            ]
-            params["LogDeliveryConfigurations"] = requests
-            changes["log_delivery_configurations"] = logs
-        if p["auth_token"] and p["auth_token_update_strategy"]:
-            params["AuthToken"] = p["auth_token"]
-            params["AuthTokenUpdateStrategy"] = p["auth_token_update_strategy"]
-            # The token itself never goes into the diff; only that one is set.
-            changes["auth_token_enabled"] = True
-        if params:
-            params["ApplyImmediately"] = p["apply_immediately"]
-        return params, changes
-
-    def count_changes(self, group: dict[str, Any], current: dict[str, Any]) -> list[tuple]:
-        """Replica / shard count calls as (operation, params, attribute, value, grows)."""
-        p = self.params
-        calls = []
-        if current["cluster_mode_enabled"]:
-            shards = p["num_node_groups"]
-            if shards is not None and shards != current["num_node_groups"]:
-                params: dict[str, Any] = {"NodeGroupCount": shards, "ApplyImmediately": True}
-                if shards < current["num_node_groups"]:
-                    ids = sorted(ng["NodeGroupId"] for ng in group.get("NodeGroups") or [])
-                    params["NodeGroupsToRemove"] = ids[shards:]
-                calls.append(
-                    (
-                        "modify_replication_group_shard_configuration",
-                        params,
-                        "num_node_groups",
-                        shards,
-                        shards > current["num_node_groups"],
-                    )
-                )
-            replicas = p["replicas_per_node_group"]
-            have = current["replicas_per_node_group"]
-            attribute = "replicas_per_node_group"
-        else:
-            replicas = None if p["num_cache_clusters"] is None else p["num_cache_clusters"] - 1
-            have = current["num_cache_clusters"] - 1
-            attribute = "num_cache_clusters"
-        if replicas is not None and replicas != have:
-            operation = "increase_replica_count" if replicas > have else "decrease_replica_count"
-            value = replicas if current["cluster_mode_enabled"] else replicas + 1
-            calls.append(
-                (
-                    operation,
-                    {"NewReplicaCount": replicas, "ApplyImmediately": True},
-                    attribute,
-                    value,
-                    replicas > have,
-                )
-            )
-        return calls
-
     def update(self, group: dict[str, Any], member: dict[str, Any] | None) -> None:
         p = self.params
-        current = managed_attributes(group, member)
         if member is None:
             unchecked = [name for name in MEMBER_ONLY_ATTRIBUTES if p[name] is not None]
             if unchecked:
@@ -777,38 +543,22 @@ class ReplicationGroupManager:
                     f"No member cluster of {self.group_id} could be described, so these "
                     f"options were not compared or changed: {', '.join(unchecked)}"
                 )
-        self.refuse_immutable(current)
-        modify, changes = self.modify_parameters(current)
-        counts = self.count_changes(group, current)
-
+        # Refused before the tags are read, as it always was.
+        refused = immutable_refusals(p, managed_attributes(group, member))
+        if refused:
+            self.module.fail_json(
+                msg=f"Cannot change replication group {self.group_id} in place: "
+                + "; ".join(refused)
+            )
         current_tags = self.tags_of(group)
-        tags_to_set, tags_to_unset = ({}, [])
-        if p["tags"] is not None:
-            tags_to_set, tags_to_unset = compare_aws_tags(current_tags, p["tags"], p["purge_tags"])
-
-        self.before = dict(current, tags=current_tags)
-        self.after = copy.deepcopy(self.before)
-        self.after.update(changes)
-        for _op, _params, attribute, value, _grows in counts:
-            self.after[attribute] = value
-        self.after["tags"] = {
-            k: v for k, v in {**current_tags, **tags_to_set}.items() if k not in tags_to_unset
-        }
-        self.changed = bool(modify or counts or tags_to_set or tags_to_unset)
+        plan = plan_update(p, group, member, current_tags, p["purge_tags"])
+        self.before, self.after = plan.before, plan.after
+        self.changed = plan.changed
         if not self.changed or self.module.check_mode:
             self.result(group, member, current_tags)
-
-        # Add nodes before a modify (Multi-AZ needs replicas), remove them after it (failover
-        # has to be off before the last replica goes).
-        for operation, params, _attribute, _value, grows in counts:
-            if grows:
-                self.call(operation, **params)
-        if modify:
-            self.call("modify_replication_group", **modify)
-        for operation, params, _attribute, _value, grows in counts:
-            if not grows:
-                self.call(operation, **params)
-        self.update_tags(group["ARN"], tags_to_set, tags_to_unset)
+        for operation, params in plan.writes:
+            self.call(operation, **params)
+        self.update_tags(group["ARN"], plan.tags_to_set, plan.tags_to_unset)
         if p["wait"]:
             self.wait_for("replication_group_available")
         self.result(*self.describe())
@@ -853,13 +603,6 @@ class ReplicationGroupManager:
         if self.params["wait"]:
             self.wait_for("replication_group_deleted")
         self.result(None, None)
-
-
-def kms_key_matches(requested: str, current: str | None) -> bool:
-    """A key id matches the key ARN ElastiCache reports (``...:key/<id>``)."""
-    if not current:
-        return False
-    return requested == current or current.endswith(f":key/{requested}")
 
 
 def main() -> None:

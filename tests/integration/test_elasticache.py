@@ -212,7 +212,7 @@ def test_check_apply_rerun_teardown(aws: Any, tmp_path: Path) -> None:
         # moto 5.2.5 gap: DescribeCacheClusters leaves out SecurityGroups, so the module sees
         # none on the members and sends the cache SG again on every run. Nothing else changes.
         assert [t.split(" : ")[-1] for t in rerun.changed_tasks()] == [
-            "Wait for the replication groups"
+            "Ensure the replication groups"
         ], rerun.changed_tasks()
     assert cache_sg  # the network layer's cache SG was the one passed (see the gap above)
 
