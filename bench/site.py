@@ -69,7 +69,17 @@ def _spans(run: PlaybookRun) -> dict[tuple[str, str], tuple[float, float]]:
 LOCAL_ACTIONS = {
     f"{prefix}{name}"
     for prefix in ("", "ansible.builtin.")
-    for name in ("set_fact", "assert", "debug", "fail", "include_role", "include_tasks", "add_host")
+    for name in (
+        "set_fact",
+        "assert",
+        "debug",
+        "fail",
+        "include_role",
+        "include_tasks",
+        "add_host",
+        # A role's argument validation (counted as a module run before 2026-12-04 evening).
+        "validate_argument_spec",
+    )
 }
 
 
