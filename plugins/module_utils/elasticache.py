@@ -647,3 +647,65 @@ def _paginate_cache_clusters(client: Any) -> list[dict[str, Any]]:
 def describe_cache_clusters(client: Any) -> dict[str, dict[str, Any]]:
     """Every cache cluster of the account (replication group members included), by id."""
     return {cluster["CacheClusterId"]: cluster for cluster in _paginate_cache_clusters(client)}
+
+
+# --- cache subnet groups (the bulk module's ``cache_subnet_groups``) ---
+
+# ElastiCache: up to 255 letters, digits or hyphens; it keeps the name lower case.
+CACHE_SUBNET_GROUP_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,255}$")
+
+
+@AWSRetry.jittered_backoff()
+def _paginate_cache_subnet_groups(client: Any) -> list[dict[str, Any]]:
+    paginator = client.get_paginator("describe_cache_subnet_groups")
+    return paginator.paginate().build_full_result()["CacheSubnetGroups"]
+
+
+def describe_cache_subnet_groups(client: Any) -> dict[str, dict[str, Any]]:
+    """Every cache subnet group of the account, by (lower case) name: one call on a no-op."""
+    return {
+        group["CacheSubnetGroupName"].lower(): group
+        for group in _paginate_cache_subnet_groups(client)
+    }
+
+
+def validate_cache_subnet_group(index: int, group: dict[str, Any]) -> list[str]:
+    """What is wrong with one wanted cache subnet group on its own; empty when fine."""
+    name = group.get("name") or ""
+    label = f"cache_subnet_groups[{index}] {name!r}"
+    errors = []
+    if not CACHE_SUBNET_GROUP_PATTERN.match(name) or name.lower() == "default":
+        errors.append(f"{label}: name must be 1 to 255 letters, digits or hyphens, not 'default'")
+    if not group.get("description"):
+        errors.append(f"{label}: description must not be empty")
+    subnets = group.get("subnet_ids") or []
+    if not subnets or not all(subnets):
+        errors.append(f"{label}: subnet_ids needs at least one subnet id and no empty ones")
+    return errors
+
+
+def cache_subnet_group_state(group: dict[str, Any] | None) -> dict[str, Any]:
+    """A described cache subnet group as the options that manage it ({} when there is none)."""
+    if not group:
+        return {}
+    return {
+        "description": group.get("CacheSubnetGroupDescription", ""),
+        "subnet_ids": sorted(s["SubnetIdentifier"] for s in group.get("Subnets") or []),
+    }
+
+
+def cache_subnet_group_write(
+    wanted: dict[str, Any], found: dict[str, Any] | None
+) -> tuple[str, dict[str, Any]] | None:
+    """The create / modify call (operation, parameters) a cache subnet group needs, or None."""
+    after = {"description": wanted["description"], "subnet_ids": sorted(set(wanted["subnet_ids"]))}
+    request = {
+        "CacheSubnetGroupName": wanted["name"].lower(),
+        "CacheSubnetGroupDescription": after["description"],
+        "SubnetIds": after["subnet_ids"],
+    }
+    if found is None:
+        return "create_cache_subnet_group", request
+    if cache_subnet_group_state(found) == after:
+        return None
+    return "modify_cache_subnet_group", request

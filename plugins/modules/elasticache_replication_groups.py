@@ -26,6 +26,9 @@ description:
   - Every item is checked (duplicate ids, sharded and cluster-mode-disabled options together,
     missing description of a group to create, immutable changes) before any write; bad input
     fails before any call, naming the item and the option.
+  - Ensures the cache subnet groups of O(cache_subnet_groups) first (description and subnets),
+    so the groups' subnet group and the groups take one run; they cost one more
+    C(DescribeCacheSubnetGroups) (not naming a group) on a no-op.
   - Only creates and updates; use M(plinth.platform.elasticache_replication_group) with
     O(plinth.platform.elasticache_replication_group#module:state=absent) to delete, and for AUTH
     token rotation.
@@ -168,6 +171,30 @@ options:
         description:
           - The tags of the group. V(null) leaves an existing group's tags alone.
         type: dict
+  cache_subnet_groups:
+    description:
+      - Cache subnet groups made to exist (created, or changed when their description or subnets
+        differ) before any replication group is created or changed. All are read with one
+        C(DescribeCacheSubnetGroups); their input is checked with the groups', before any call.
+      - Groups are not deleted (use M(community.aws.elasticache_subnet_group)) and their tags are
+        not managed (as with M(community.aws.elasticache_subnet_group)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: The group name (letters, digits, hyphens; ElastiCache keeps it lower case).
+        type: str
+        required: true
+      description:
+        description: The group description.
+        type: str
+        required: true
+      subnet_ids:
+        description: The VPC subnets of the group (all of them).
+        type: list
+        elements: str
+        required: true
   purge_tags:
     description:
       - Whether tags not in O(replication_groups[].tags) are removed from the groups.
@@ -190,6 +217,8 @@ notes:
   - The moto 5.2.5 notes of M(plinth.platform.elasticache_replication_group) apply (no member
     cache clusters, so the member-only options are not compared and the module warns; no replica
     or shard count calls; most C(ModifyReplicationGroup) parameters dropped).
+  - moto 5.2.5 does not implement C(ModifyCacheSubnetGroup), so changing an existing cache subnet
+    group's subnets or description fails against it (creating and reading work).
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -197,6 +226,19 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
+- name: A cache and its subnet group in one run
+  plinth.platform.elasticache_replication_groups:
+    cache_subnet_groups:
+      - name: app-cache-subnets
+        description: App caches (private subnets)
+        subnet_ids: [subnet-0123456789abcdef0, subnet-0fedcba9876543210]
+    replication_groups:
+      - replication_group_id: app-cache
+        description: Application cache
+        node_type: cache.t4g.small
+        num_cache_clusters: 1
+        cache_subnet_group_name: app-cache-subnets
+
 - name: Two caches, started together and waited on together
   plinth.platform.elasticache_replication_groups:
     replication_groups:
@@ -257,8 +299,30 @@ replication_groups:
       description: This group's managed attributes before and after; never the AUTH token.
       returned: when diff mode is on
       type: dict
+cache_subnet_groups:
+  description: The cache subnet groups in the order of O(cache_subnet_groups).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The group name (lower case).
+      type: str
+      sample: app-cache-subnets
+    changed:
+      description: Whether the group was (would be) created or changed.
+      type: bool
+    vpc_id:
+      description: The VPC of the group; V("") when it does not exist (check mode).
+      type: str
+    subnet_ids:
+      description: The subnets of the group (sorted).
+      type: list
+      elements: str
 diff:
-  description: The managed attributes of every group before and after, by replication group id.
+  description:
+    - The managed attributes of every group before and after, by replication group id, and of
+      the cache subnet groups that change under C(cache_subnet_group:<name>).
   returned: when diff mode is on
   type: dict
   contains:
@@ -285,13 +349,17 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
 from ansible_collections.plinth.platform.plugins.module_utils.elasticache import (
     UpdatePlan,
+    cache_subnet_group_state,
+    cache_subnet_group_write,
     create_parameters,
     describe_cache_clusters,
+    describe_cache_subnet_groups,
     describe_replication_groups,
     desired_attributes_on_create,
     list_tags,
     normalize_replication_group,
     plan_update,
+    validate_cache_subnet_group,
 )
 
 WAITER_DELAY = 15
@@ -325,6 +393,63 @@ class ReplicationGroupsManager:
                     )
         if problems:
             self.module.fail_json(msg="Invalid replication_groups: " + "; ".join(problems))
+        subnet_groups = self.module.params["cache_subnet_groups"]
+        for index, wanted in enumerate(subnet_groups):
+            problems.extend(validate_cache_subnet_group(index, wanted))
+        if problems:
+            self.module.fail_json(msg="Invalid cache_subnet_groups: " + "; ".join(problems))
+        refuse_duplicates(
+            self.module,
+            [wanted["name"].lower() for wanted in subnet_groups],
+            "name in cache_subnet_groups",
+        )
+
+    # --- cache subnet groups -------------------------------------------------------------------
+
+    def plan_subnet_groups(self) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+        """Each wanted cache subnet group's result entry (and diff), and the writes it needs."""
+        wanted_groups = self.module.params["cache_subnet_groups"]
+        if not wanted_groups:
+            return [], []
+        try:
+            found_groups = describe_cache_subnet_groups(self.client)
+        except (BotoCoreError, ClientError) as e:
+            self.module.fail_json_aws(e, msg="Failed to describe the cache subnet groups")
+        entries, writes = [], []
+        for wanted in wanted_groups:
+            name = wanted["name"].lower()
+            found = found_groups.get(name)
+            write = cache_subnet_group_write(wanted, found)
+            entry: dict[str, Any] = {
+                "name": name,
+                "changed": write is not None,
+                "vpc_id": (found or {}).get("VpcId", ""),
+                "subnet_ids": cache_subnet_group_state(found).get("subnet_ids", []),
+            }
+            if write is not None:
+                writes.append(write)
+                entry["subnet_ids"] = write[1]["SubnetIds"]
+                entry["diff"] = {
+                    "before": cache_subnet_group_state(found),
+                    "after": {
+                        "description": write[1]["CacheSubnetGroupDescription"],
+                        "subnet_ids": write[1]["SubnetIds"],
+                    },
+                }
+            entries.append(entry)
+        return entries, writes
+
+    def ensure_subnet_groups(
+        self, entries: list[dict[str, Any]], writes: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        for operation, request in writes:
+            name = request["CacheSubnetGroupName"]
+            what = f"{operation.replace('_', ' ')} {name}"
+            response = call(self.module, self.client, operation, what, **request)
+            vpc_id = ((response or {}).get("CacheSubnetGroup") or {}).get("VpcId", "")
+            for entry in entries:
+                if entry["name"] == name and vpc_id:
+                    entry["vpc_id"] = vpc_id
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -381,6 +506,7 @@ class ReplicationGroupsManager:
         p = self.module.params
         self.client = self.module.client("elasticache", retry_decorator=AWSRetry.jittered_backoff())
         self.deadline = time.monotonic() + p["wait_timeout"]
+        subnet_entries, subnet_writes = self.plan_subnet_groups()
         groups, members = self.read(self.ids)
 
         # Plan every item before any write: one bad item stops them all.
@@ -432,6 +558,8 @@ class ReplicationGroupsManager:
             for group_id in self.ids
             if group_id in writes or (group_id in plans and plans[group_id].changed)
         ]
+        if subnet_writes and not self.module.check_mode:
+            self.ensure_subnet_groups(subnet_entries, subnet_writes)
         if changed_ids and not self.module.check_mode:
             self.start(groups, writes, plans)
             if p["wait"]:
@@ -440,7 +568,12 @@ class ReplicationGroupsManager:
             groups, members = self.read(self.ids)
             for group_id in changed_ids:
                 tags[group_id] = after[group_id]["tags"]
-        self.exit(groups, members, tags, changed_ids, before, after)
+        for entry in subnet_entries:
+            diff = entry.pop("diff", None)
+            if diff is not None:
+                key = f"cache_subnet_group:{entry['name']}"
+                before[key], after[key] = diff["before"], diff["after"]
+        self.exit(groups, members, tags, changed_ids, before, after, subnet_entries)
 
     def start(
         self,
@@ -507,6 +640,7 @@ class ReplicationGroupsManager:
         changed_ids: list[str],
         before: dict[str, dict],
         after: dict[str, dict],
+        subnet_entries: list[dict[str, Any]],
     ) -> None:
         results = []
         for group_id in self.ids:
@@ -523,7 +657,11 @@ class ReplicationGroupsManager:
             if self.module._diff:
                 entry["diff"] = {"before": before[group_id], "after": after[group_id]}
             results.append(entry)
-        result: dict[str, Any] = {"changed": bool(changed_ids), "replication_groups": results}
+        result: dict[str, Any] = {
+            "changed": bool(changed_ids) or any(e["changed"] for e in subnet_entries),
+            "replication_groups": results,
+            "cache_subnet_groups": subnet_entries,
+        }
         if self.module._diff:
             result["diff"] = {"before": before, "after": after}
         self.module.exit_json(**result)
@@ -564,7 +702,15 @@ def main() -> None:
         apply_immediately=dict(type="bool", default=False),
         tags=dict(type="dict"),
     )
+    subnet_group_spec = dict(
+        name=dict(type="str", required=True),
+        description=dict(type="str", required=True),
+        subnet_ids=dict(type="list", elements="str", required=True),
+    )
     argument_spec = dict(
+        cache_subnet_groups=dict(
+            type="list", elements="dict", default=[], options=subnet_group_spec
+        ),
         replication_groups=dict(type="list", elements="dict", required=True, options=group_spec),
         purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),

@@ -329,3 +329,169 @@ def test_all_writes_started_before_the_waits(run_module: Any, stubbed_client: An
     assert one["diff"]["after"]["num_cache_clusters"] == 2
     assert one["replication_group"]["cache_node_type"] == "cache.m7g.large"
     assert two["replication_group"]["tags"] == {"service": "sessions"}
+
+
+# --- cache_subnet_groups ---------------------------------------------------------------------
+
+SUBNET_WRITES = {"CreateCacheSubnetGroup", "ModifyCacheSubnetGroup", "DeleteCacheSubnetGroup"}
+
+
+def subnet_group(name: str = "app-subnets", **overrides: Any) -> dict[str, Any]:
+    item = {"name": name, "description": f"Subnets {name}", "subnet_ids": ["subnet-b", "subnet-a"]}
+    item.update(overrides)
+    return item
+
+
+def test_subnet_group_created_first_then_rerun_reads_it_once(
+    run: Any, moto: Any, api_calls: Any
+) -> None:
+    calls = api_calls("elasticache")
+    items = [group("sessions", cache_subnet_group_name="app-subnets")]
+    result, _raw = run(items, cache_subnet_groups=[subnet_group()])
+    assert result["changed"] is True, result
+    (entry,) = result["cache_subnet_groups"]
+    assert entry["name"] == "app-subnets" and entry["changed"] is True
+    assert entry["subnet_ids"] == ["subnet-a", "subnet-b"]
+    assert result["diff"]["before"]["cache_subnet_group:app-subnets"] == {}
+    assert result["diff"]["after"]["cache_subnet_group:app-subnets"] == {
+        "description": "Subnets app-subnets",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+    }
+    # The subnet group is written before the replication group that needs it.
+    writes = [op for op in calls if op in WRITES | SUBNET_WRITES]
+    assert writes[:2] == ["CreateCacheSubnetGroup", "CreateReplicationGroup"], writes
+    (found,) = moto.describe_cache_subnet_groups(CacheSubnetGroupName="app-subnets")[
+        "CacheSubnetGroups"
+    ]
+    assert found["CacheSubnetGroupDescription"] == "Subnets app-subnets"
+    assert {s["SubnetIdentifier"] for s in found["Subnets"]} == {"subnet-a", "subnet-b"}
+
+    calls.clear()
+    again, _raw = run(
+        items, cache_subnet_groups=[subnet_group(subnet_ids=["subnet-a", "subnet-b"])]
+    )
+    assert again["changed"] is False, again
+    assert again["cache_subnet_groups"][0]["changed"] is False
+    assert "cache_subnet_group:app-subnets" not in again["diff"]["after"]
+    assert not (WRITES | SUBNET_WRITES) & set(calls), calls
+    assert calls.count("DescribeCacheSubnetGroups") == 1, calls
+
+
+def test_no_subnet_groups_no_describe(run: Any, moto: Any, api_calls: Any) -> None:
+    calls = api_calls("elasticache")
+    result, _raw = run([group("sessions")])
+    assert result["cache_subnet_groups"] == []
+    assert "DescribeCacheSubnetGroups" not in calls
+
+
+def test_subnet_group_check_mode_writes_nothing(run: Any, moto: Any, api_calls: Any) -> None:
+    calls = api_calls("elasticache")
+    items = [group("sessions", cache_subnet_group_name="app-subnets")]
+    result, _raw = run(items, check_mode=True, cache_subnet_groups=[subnet_group()])
+    assert result["changed"] is True
+    assert result["cache_subnet_groups"][0]["changed"] is True
+    assert result["cache_subnet_groups"][0]["vpc_id"] == ""
+    assert result["diff"]["after"]["cache_subnet_group:app-subnets"]["subnet_ids"] == [
+        "subnet-a",
+        "subnet-b",
+    ]
+    assert not (WRITES | SUBNET_WRITES) & set(calls), calls
+    assert moto.describe_cache_subnet_groups()["CacheSubnetGroups"] == []
+
+
+def test_subnet_group_change_modifies_it(run_module: Any, stubbed_client: Any) -> None:
+    """moto 5.2.5 has no ModifyCacheSubnetGroup: a Stubber proves the call and its order."""
+    stub = stubbed_client("elasticache")
+    found = {
+        "CacheSubnetGroupName": "app-subnets",
+        "CacheSubnetGroupDescription": "Subnets app-subnets",
+        "VpcId": "vpc-1",
+        "Subnets": [{"SubnetIdentifier": "subnet-a"}, {"SubnetIdentifier": "subnet-old"}],
+    }
+    stub.add_response("describe_cache_subnet_groups", {"CacheSubnetGroups": [found]}, {})
+    stub.add_response("describe_replication_groups", {"ReplicationGroups": []}, {})
+    changed = dict(
+        found, Subnets=[{"SubnetIdentifier": "subnet-a"}, {"SubnetIdentifier": "subnet-b"}]
+    )
+    stub.add_response(
+        "modify_cache_subnet_group",
+        {"CacheSubnetGroup": changed},
+        {
+            "CacheSubnetGroupName": "app-subnets",
+            "CacheSubnetGroupDescription": "Subnets app-subnets",
+            "SubnetIds": ["subnet-a", "subnet-b"],
+        },
+    )
+    args = {"replication_groups": [], "cache_subnet_groups": [subnet_group()], "region": REGION}
+    result = run_module(module, args, diff=True)
+    assert result["changed"] is True, result
+    (entry,) = result["cache_subnet_groups"]
+    assert entry == {
+        "name": "app-subnets",
+        "changed": True,
+        "vpc_id": "vpc-1",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+    }
+    diff = result["diff"]
+    assert diff["before"]["cache_subnet_group:app-subnets"]["subnet_ids"] == [
+        "subnet-a",
+        "subnet-old",
+    ]
+    assert diff["after"]["cache_subnet_group:app-subnets"]["subnet_ids"] == [
+        "subnet-a",
+        "subnet-b",
+    ]
+
+
+def test_subnet_group_change_in_check_mode_writes_nothing(
+    run_module: Any, stubbed_client: Any
+) -> None:
+    stub = stubbed_client("elasticache")
+    found = {
+        "CacheSubnetGroupName": "app-subnets",
+        "CacheSubnetGroupDescription": "old",
+        "Subnets": [{"SubnetIdentifier": "subnet-a"}, {"SubnetIdentifier": "subnet-b"}],
+    }
+    stub.add_response("describe_cache_subnet_groups", {"CacheSubnetGroups": [found]}, {})
+    stub.add_response("describe_replication_groups", {"ReplicationGroups": []}, {})
+    args = {"replication_groups": [], "cache_subnet_groups": [subnet_group()], "region": REGION}
+    result = run_module(module, args, check_mode=True, diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["after"]["cache_subnet_group:app-subnets"]["description"] == (
+        "Subnets app-subnets"
+    )
+
+
+@pytest.mark.parametrize(
+    ("subnet_groups", "words"),
+    [
+        ([subnet_group("bad_name")], ["cache_subnet_groups[0]", "bad_name", "name"]),
+        ([subnet_group("default")], ["cache_subnet_groups[0]", "default"]),
+        (
+            [subnet_group(), subnet_group("b", subnet_ids=[])],
+            ["cache_subnet_groups[1]", "subnet_ids"],
+        ),
+        ([subnet_group("b", description="")], ["cache_subnet_groups[0]", "description"]),
+        ([subnet_group("a"), subnet_group("A")], ["Duplicate", "a"]),
+    ],
+)
+def test_bad_subnet_group_refused_before_any_call(
+    run: Any, moto: Any, api_calls: Any, subnet_groups: list, words: list[str]
+) -> None:
+    calls = api_calls("elasticache")
+    result, _raw = run([group("sessions")], cache_subnet_groups=subnet_groups)
+    assert result["failed"] is True, result
+    for word in words:
+        assert word in result["msg"], result["msg"]
+    assert calls == []
+
+
+def test_replication_group_problem_stops_the_subnet_group_write(
+    run: Any, moto: Any, api_calls: Any
+) -> None:
+    """Every item is planned before any write: a refused group leaves the subnet group alone."""
+    calls = api_calls("elasticache")
+    result, _raw = run([group("b", description=None)], cache_subnet_groups=[subnet_group()])
+    assert result["failed"] is True
+    assert not (WRITES | SUBNET_WRITES) & set(calls), calls
+    assert moto.describe_cache_subnet_groups()["CacheSubnetGroups"] == []
