@@ -399,30 +399,15 @@ def create_parameters(group_id: str, params: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+# Options desired_attributes_on_create shows in their own form, or not at all.
+CREATE_DIFF_SEPARATE = ("auth_token", "log_delivery_configurations", "apply_immediately", "tags")
+
+
 def desired_attributes_on_create(params: dict[str, Any]) -> dict[str, Any]:
     """The diff's ``after`` of a group to create (never the token, only that one is set)."""
     p = params
-    names = (
-        "description",
-        "engine",
-        "engine_version",
-        "node_type",
-        "num_cache_clusters",
-        "num_node_groups",
-        "replicas_per_node_group",
-        "cache_parameter_group_name",
-        "cache_subnet_group_name",
-        "security_group_ids",
-        "port",
-        "transit_encryption_enabled",
-        "at_rest_encryption_enabled",
-        "kms_key_id",
-        "automatic_failover_enabled",
-        "multi_az_enabled",
-        "snapshot_retention_limit",
-        "snapshot_window",
-        "preferred_maintenance_window",
-    )
+    # The group's own attributes; the token shows only as enabled, logs and tags come below.
+    names = [o for o in GROUP_OPTIONS if o not in CREATE_DIFF_SEPARATE]
     desired = {name: p.get(name) for name in names if p.get(name) is not None}
     if "security_group_ids" in desired:
         desired["security_group_ids"] = sorted(desired["security_group_ids"])
