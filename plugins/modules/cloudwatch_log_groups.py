@@ -12,10 +12,10 @@ module: cloudwatch_log_groups
 version_added: 0.1.0
 short_description: Manage a set of CloudWatch Logs log groups (retention, tags) in one task
 description:
-  - Makes a set of log groups of one region exist with their retention and tags. The groups are
-    read with one paginated C(DescribeLogGroups) per directory of their names (C(/a/b/x) and
-    C(/a/b/y) share one), plus C(ListTagsForResource) per group; writes happen only for
-    differences.
+  - Makes a set of log groups exist with their retention and tags, each in its region
+    (O(log_groups[].region), default the module's region). The groups of a region are read with
+    one paginated C(DescribeLogGroups) per directory of their names (C(/a/b/x) and C(/a/b/y)
+    share one), plus C(ListTagsForResource) per group; writes happen only for differences.
   - Written because M(amazon.aws.cloudwatchlogs_log_group) takes one task (a module run, about
     0.9 s) per group; a layer's groups then cost one module run in all.
   - KMS encryption and data protection policies are not managed; use
@@ -25,7 +25,8 @@ author:
 options:
   log_groups:
     description:
-      - The log groups, all in the module's region.
+      - The log groups. Each is in O(log_groups[].region), so one run can make the log groups of
+        the primary and of the DR region; a name must be unique within a region.
     type: list
     elements: dict
     required: true
@@ -34,6 +35,11 @@ options:
         description: The log group name.
         type: str
         required: true
+      region:
+        description:
+          - The region of the group; by default the module's region (O(region)).
+          - One client is made per region and the groups of a region are handled together.
+        type: str
       retention:
         description:
           - Days to keep events (one of the values CloudWatch Logs accepts, for example V(7),
@@ -69,6 +75,12 @@ EXAMPLES = r"""
       - {name: /plinth/plinth-production/apps/api, retention: 90, tags: {Environment: production}}
       - {name: /plinth/plinth-production/apps/worker, retention: 90}
 
+- name: The API's log group in the primary and in the DR region, in one task
+  plinth.platform.cloudwatch_log_groups:
+    log_groups:
+      - {name: /plinth/plinth-production/apps/api, retention: 90}
+      - {name: /plinth/plinth-production/apps/api, retention: 90, region: us-west-2}
+
 - name: Delete them
   plinth.platform.cloudwatch_log_groups:
     log_groups:
@@ -93,6 +105,10 @@ log_groups:
       description: The log group name.
       type: str
       sample: /plinth/plinth-production/apps/api
+    region:
+      description: The region of the group.
+      type: str
+      sample: us-east-1
     arn:
       description: The log group ARN (without C(:*)); V("") when the group does not exist.
       type: str
@@ -110,7 +126,9 @@ log_groups:
       type: bool
       sample: false
 diff:
-  description: The groups that changed, before and after, by name.
+  description:
+    - The groups that changed, before and after, by name; a group of another region than the
+      module's is under C(region:name).
   type: dict
   returned: when diff mode is on
 """
@@ -124,7 +142,13 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
-from ansible_collections.plinth.platform.plugins.module_utils.bulk import call, refuse_duplicates
+from ansible_collections.plinth.platform.plugins.module_utils.bulk import (
+    by_region,
+    call,
+    diff_key,
+    item_region,
+    refuse_duplicates_by_region,
+)
 
 
 def directory(name: str) -> str:
@@ -135,10 +159,21 @@ def directory(name: str) -> str:
 class LogGroupsManager:
     def __init__(self, module: AnsibleAWSModule) -> None:
         self.module = module
-        self.client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+        self.region = module.region
+        self.client: Any = None
         self.changed = False
         self.before: dict[str, Any] = {}
         self.after: dict[str, Any] = {}
+
+    def use_region(self, region: str) -> None:
+        """Work on the groups of ``region`` from now on (one client per region)."""
+        self.region = region
+        self.client = self.module.client(
+            "logs", retry_decorator=AWSRetry.jittered_backoff(), region=region
+        )
+
+    def diff_key(self, name: str) -> str:
+        return diff_key(self.module, self.region, name)
 
     def call(self, action: str, what: str, **params: Any) -> Any:
         return call(self.module, self.client, action, what, **params)
@@ -203,10 +238,10 @@ class LogGroupsManager:
                     self.call("tag_resource", f"tag {name}", resourceArn=arn, tags=to_set)
         changed = current != desired
         if changed:
-            self.before[name] = current or {}
-            self.after[name] = desired
+            self.before[self.diff_key(name)] = current or {}
+            self.after[self.diff_key(name)] = desired
             self.changed = True
-        return dict(desired, name=name, arn=arn, changed=changed)
+        return dict(desired, name=name, region=self.region, arn=arn, changed=changed)
 
     def put_retention(self, name: str, days: int) -> None:
         self.call(
@@ -220,20 +255,37 @@ class LogGroupsManager:
         if exists:
             if not self.module.check_mode:
                 self.call("delete_log_group", f"delete log group {name}", logGroupName=name)
-            self.before[name] = {"exists": True}
-            self.after[name] = {}
+            self.before[self.diff_key(name)] = {"exists": True}
+            self.after[self.diff_key(name)] = {}
             self.changed = True
-        return {"name": name, "arn": "", "changed": exists}
+        return {"name": name, "region": self.region, "arn": "", "changed": exists}
+
+    def validate(self, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        wanted = []
+        for group in groups:
+            region = item_region(self.module, group)
+            if not region:
+                self.module.fail_json(
+                    msg=f"{group['name']}: no region (set region or log_groups[].region)"
+                )
+            wanted.append(dict(group, region=region))
+        refuse_duplicates_by_region(
+            self.module, wanted, [group["name"] for group in wanted], "log group names"
+        )
+        return wanted
 
     def run(self) -> None:
-        groups = self.module.params["log_groups"]
-        names = [group["name"] for group in groups]
-        refuse_duplicates(self.module, names, "log group names")
-        found = self.existing(names)
-        if self.module.params["state"] == "absent":
-            results = [self.delete_group(name, name in found) for name in names]
-        else:
-            results = [self.ensure_group(group, found.get(group["name"])) for group in groups]
+        groups = self.validate(self.module.params["log_groups"])
+        results: list[dict[str, Any]] = [{}] * len(groups)
+        for region, indexes in by_region(self.module, groups).items():
+            self.use_region(region)
+            found = self.existing([groups[index]["name"] for index in indexes])
+            for index in indexes:
+                name = groups[index]["name"]
+                if self.module.params["state"] == "absent":
+                    results[index] = self.delete_group(name, name in found)
+                else:
+                    results[index] = self.ensure_group(groups[index], found.get(name))
         out: dict[str, Any] = {"changed": self.changed, "log_groups": results}
         if self.module._diff:
             out["diff"] = {"before": self.before, "after": self.after}
@@ -243,6 +295,7 @@ class LogGroupsManager:
 def main() -> None:
     group = dict(
         name=dict(type="str", required=True),
+        region=dict(type="str"),
         retention=dict(type="int"),
         tags=dict(type="dict", default={}),
     )
