@@ -48,9 +48,14 @@ def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) ->
     ]
     assert all(k["changed"] and not k.get("key_arn") for k in keys)
     groups = run.result("Ensure the layers' log groups", "plinth-shared")["log_groups"]
-    assert ("/plinth/bioinvest-production-dr/vpc-flow-logs", "us-west-2") in [
-        (g["name"], g["region"]) for g in groups
-    ]
+    placed = [(g["name"], g["region"]) for g in groups]
+    for group in (
+        ("/plinth/bioinvest-production/vpc-flow-logs", "us-east-1"),
+        ("/plinth/bioinvest-production-dr/vpc-flow-logs", "us-west-2"),
+        ("/aws/eks/bioinvest-production/cluster", "us-east-1"),
+        ("/plinth/bioinvest-production/apps/research-api", "us-east-1"),
+    ):
+        assert group in placed, f"{group} should be among the shared log groups: {placed}"
     roles = run.result("Ensure the layers' IAM roles", "plinth-shared")["roles"]
     assert sorted(r["name"] for r in roles) == [
         "bioinvest-production-dr-vpc-flow-logs",
@@ -66,6 +71,8 @@ def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) ->
         "rds : Ensure the storage encryption key",
         "elasticache : Ensure the KMS key for the caches",
         "network : Ensure the flow-log delivery role and its policy",
+        "network : Ensure the flow-log group",
+        "monitoring : Ensure the log groups with retention",
     )
     for task in own_runs:
         results = [r for t in run.tasks if t["name"].endswith(task) for r in t["hosts"].values()]
