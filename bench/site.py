@@ -11,6 +11,11 @@ service's API), the slowest tasks and the API calls by operation. Figures only, 
     .venv/bin/python bench/site.py [--scale 60] [--inventory inventories/bioinvest-production]
         [--cluster site-bench] [--keep]
 
+With --compare CHECKOUT [--rounds 4], instead: the no-op of this checkout and of another (a git
+worktree with the .venv linked) in turn, round after round, on the state this checkout's cold run
+built, each run's wall time, CPU time and changed count, then each one's median. This VM's speed
+drifts by up to a third over minutes; two checkouts compared this way see the same drift.
+
 site.yml ends with the apps and monitoring layers, which need a Kubernetes API: the emulator's EKS
 has none, so the run gets a local cluster (tools/kube, the inventory's node groups) as the local
 inventory does (`plinth_eks_kubeconfig`).
@@ -22,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -258,6 +264,61 @@ def _managed_resources(aws: EmulatorHandle, regions: list[str], prefix: str) -> 
     return +found
 
 
+def _extra_vars(aws: EmulatorHandle, kubeconfig: Path) -> dict[str, Any]:
+    """What a site run here needs besides the inventory: the emulator and the local cluster."""
+    return {
+        "plinth_aws": {
+            "endpoint_url": aws.endpoint_url,
+            "access_key": "testing",
+            "secret_key": "testing",
+        },
+        # The emulator has no EKS add-on API (see eks_addon's notes).
+        "eks_addons": [],
+        "plinth_eks_kubeconfig": str(kubeconfig),
+        # Nor DescribeSubscribersForNotification (see the budget module's notes; as the local
+        # inventory sets it).
+        "monitoring_budget_compare_subscribers": False,
+    }
+
+
+def _compare(
+    aws: EmulatorHandle, inventory: str, tmp: Path, kubeconfig: Path, other: Path, rounds: int
+) -> int:
+    """The no-op of this checkout and of ``other`` in turn, round after round, on the state this
+    checkout's cold run built: both see the same drift of the machine's speed."""
+    extra = _extra_vars(aws, kubeconfig)
+    cold = run_playbook("site.yml", inventory=inventory, extra_vars=extra, tmp_path=tmp)
+    print(f"cold run of {ROOT}: rc {cold.rc}, changed {cold.changed}", flush=True)
+    if cold.rc != 0:
+        print(*cold.failure_messages(), sep="\n  ")
+        return 1
+    figures: dict[Path, list[tuple[float, float]]] = {ROOT: [], other: []}
+    for number in range(rounds):
+        for tree in figures:
+            cpu = _children_cpu()
+            started = time.monotonic()
+            run = run_playbook(
+                str(tree / "playbooks/site.yml"),
+                inventory=str(tree / inventory),
+                extra_vars=extra,
+                tmp_path=tmp,
+                env={"ANSIBLE_CONFIG": str(tree / "ansible.cfg")},
+            )
+            wall, cpu = time.monotonic() - started, _children_cpu() - cpu
+            figures[tree].append((wall, cpu))
+            print(
+                f"round {number} {tree}: rc {run.rc}, wall {wall:5.1f} s, CPU {cpu:5.1f} s, "
+                f"changed {run.changed}",
+                flush=True,
+            )
+    for tree, runs in figures.items():
+        print(
+            f"median {tree}: wall {statistics.median(w for w, _ in runs):5.1f} s, "
+            f"CPU {statistics.median(c for _, c in runs):5.1f} s over {len(runs)} runs"
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="60", help="real seconds per emulator second")
@@ -267,6 +328,13 @@ def main() -> int:
     )
     parser.add_argument("--cluster", default="site-bench", help="local Kubernetes cluster name")
     parser.add_argument("--keep", action="store_true", help="leave the cluster running")
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="instead: the no-op of this checkout and of CHECKOUT in turn on one state",
+    )
+    parser.add_argument("--rounds", type=int, default=4, help="rounds of --compare")
     args = parser.parse_args()
 
     cluster = load_cluster()
@@ -281,6 +349,10 @@ def main() -> int:
         server.start(env=env, record=True)
         try:
             aws = EmulatorHandle(server)
+            if args.compare:
+                return _compare(
+                    aws, args.inventory, Path(tmp), kubeconfig, args.compare.resolve(), args.rounds
+                )
             return _bench(
                 aws, args.inventory, Path(tmp), args.detail, kubeconfig, server.read_pid()
             )
@@ -316,19 +388,7 @@ def _bench(
     platform = yaml.safe_load((ROOT / inventory / "group_vars/all/platform.yml").read_text())
     platform = platform["platform"]
     prefix = f"{platform['name']}-{platform['environment']}"
-    extra: dict[str, Any] = {
-        "plinth_aws": {
-            "endpoint_url": aws.endpoint_url,
-            "access_key": "testing",
-            "secret_key": "testing",
-        },
-        # The emulator has no EKS add-on API (see eks_addon's notes).
-        "eks_addons": [],
-        "plinth_eks_kubeconfig": str(kubeconfig),
-        # Nor DescribeSubscribersForNotification (see the budget module's notes; as the local
-        # inventory sets it).
-        "monitoring_budget_compare_subscribers": False,
-    }
+    extra = _extra_vars(aws, kubeconfig)
     print(f"inventory {inventory}, latency profile 1:{aws.latency.get('scale')}")
 
     started = time.monotonic()

@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.support.playbook import run_playbook
+from tests.support.playbook import PlaybookRun, run_playbook
 
 
-def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) -> None:
+def _check_on_empty_account(aws: Any, tmp_path: Path, tags: str | None = None) -> PlaybookRun:
+    """site.yml --check on BioInvest production against the empty emulator; it must succeed and
+    write nothing."""
     connection = {
         "endpoint_url": aws.endpoint_url,
         "access_key": "testing",
@@ -20,10 +22,16 @@ def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) ->
         inventory="inventories/bioinvest-production",
         extra_vars={"plinth_aws": connection, "eks_addons": []},
         check=True,
+        tags=tags,
         tmp_path=tmp_path,
     )
     assert run.rc == 0, run.failure_messages() or run.stderr
     assert aws.write_calls() == [], "check mode must not write"
+    return run
+
+
+def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) -> None:
+    run = _check_on_empty_account(aws, tmp_path)
     changed = " ".join(run.changed_tasks())
     for task in (
         "network : Ensure the VPC",
@@ -92,21 +100,7 @@ def test_check_mode_on_empty_account_writes_nothing(aws: Any, tmp_path: Path) ->
 def test_one_layer_by_tag_makes_only_its_shared_resources(aws: Any, tmp_path: Path) -> None:
     """--tags storage: plinth-shared declares and makes the storage layer's keys and replication
     role only, and no other layer runs."""
-    connection = {
-        "endpoint_url": aws.endpoint_url,
-        "access_key": "testing",
-        "secret_key": "testing",
-    }
-    run = run_playbook(
-        "site.yml",
-        inventory="inventories/bioinvest-production",
-        extra_vars={"plinth_aws": connection, "eks_addons": []},
-        check=True,
-        tags="storage",
-        tmp_path=tmp_path,
-    )
-    assert run.rc == 0, run.failure_messages() or run.stderr
-    assert aws.write_calls() == [], "check mode must not write"
+    run = _check_on_empty_account(aws, tmp_path, tags="storage")
     keys = run.result("Ensure the layers' KMS keys", "plinth-shared")["keys"]
     assert sorted((k["alias"], k["region"]) for k in keys) == [
         ("alias/bioinvest-production-storage", "us-east-1"),
